@@ -1,0 +1,41 @@
+# Anclora Converter — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install migrate seed messages lint bench clean
+
+$(STAMP): requirements/base.txt requirements/dev.txt requirements/prod.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt -r requirements/prod.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed
+
+# Compiled catalogs are committed; this rebuilds them after editing the .po files.
+messages: install
+	$(PY) manage.py compilemessages --ignore=.venv
+
+run: seed
+	PORT=$(PORT) bash scripts/run.sh
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

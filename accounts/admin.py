@@ -1,0 +1,86 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import AnonymousSession, SubscriptionPlan, User, UserSubscription
+
+
+class GrantCreditsForm(forms.Form):
+    credits = forms.IntegerField(label=_("Créditos"), min_value=1, max_value=10000)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["-date_joined"]
+    list_display = ["email", "first_name", "last_name", "level", "total_points",
+                    "conversion_credits", "is_active", "is_staff", "date_joined"]
+    list_filter = ["is_staff", "is_active", "subscriptions__plan", "language"]
+    search_fields = ["email", "first_name", "last_name"]
+    date_hierarchy = "date_joined"
+    readonly_fields = ["total_points", "lifetime_points", "level", "current_streak",
+                       "longest_streak", "last_active_date", "conversion_credits",
+                       "date_joined", "last_login"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Perfil"), {"fields": ["first_name", "last_name", "language", "time_zone"]}),
+        (_("Recompensas"), {"fields": ["total_points", "lifetime_points", "level",
+                                        "current_streak", "longest_streak", "last_active_date",
+                                        "conversion_credits"]}),
+        (_("Permisos"), {"fields": ["is_active", "is_staff", "is_superuser", "groups",
+                                     "user_permissions"]}),
+        (_("Fechas"), {"fields": ["date_joined", "last_login"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    actions = ["deactivate_users", "grant_credits"]
+
+    @admin.action(description=_("Desactivar usuarios seleccionados"))
+    def deactivate_users(self, request, queryset):
+        for user in queryset:
+            services.user_deactivate(user=user)
+        self.message_user(request, _("Usuarios desactivados: %d") % queryset.count())
+
+    @admin.action(description=_("Conceder créditos de conversión"))
+    def grant_credits(self, request, queryset):
+        if "apply" in request.POST:
+            form = GrantCreditsForm(request.POST)
+            if form.is_valid():
+                for user in queryset:
+                    services.user_grant_credits(user=user, credits=form.cleaned_data["credits"])
+                self.message_user(request, _("Créditos concedidos."), messages.SUCCESS)
+                return None
+        else:
+            form = GrantCreditsForm()
+        return render(request, "admin/accounts/grant_credits.html", {
+            "form": form, "users": queryset, "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "title": _("Conceder créditos de conversión"), **self.admin_site.each_context(request),
+        })
+
+
+@admin.register(SubscriptionPlan)
+class SubscriptionPlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "retention_hours", "monthly_conversions", "max_file_size_mb",
+                    "priority_queue", "price_eur", "is_active"]
+    list_filter = ["is_active", "priority_queue"]
+    search_fields = ["name", "slug"]
+
+
+@admin.register(UserSubscription)
+class UserSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["user", "plan", "status", "current_period_start", "current_period_end"]
+    list_filter = ["status", "plan"]
+    search_fields = ["user__email"]
+    date_hierarchy = "current_period_start"
+    raw_id_fields = ["user"]
+
+
+@admin.register(AnonymousSession)
+class AnonymousSessionAdmin(admin.ModelAdmin):
+    list_display = ["session_id", "created_at", "last_seen", "adopted_by", "adopted_at"]
+    list_filter = ["adopted_at"]
+    search_fields = ["session_id", "adopted_by__email"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["session_id", "created_at", "last_seen", "adopted_by", "adopted_at"]

@@ -1,0 +1,152 @@
+"""Auth and user endpoints: parse, call one service, serialize."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import services
+from .throttling import client_ip
+
+
+class UserOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    level = serializers.IntegerField()
+    total_points = serializers.IntegerField()
+    lifetime_points = serializers.IntegerField()
+    current_streak = serializers.IntegerField()
+    longest_streak = serializers.IntegerField()
+    conversion_credits = serializers.IntegerField()
+    language = serializers.CharField()
+    time_zone = serializers.CharField()
+    is_admin = serializers.BooleanField()
+    date_joined = serializers.DateTimeField()
+
+
+class UserEnvelopeSerializer(serializers.Serializer):
+    user = UserOutputSerializer()
+
+
+class MessageSerializer(serializers.Serializer):
+    message = serializers.CharField()
+
+
+class AuthOutputSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    access_token = serializers.CharField()
+    refresh_token = serializers.CharField()
+    user = UserOutputSerializer()
+    session_adopted = serializers.BooleanField(required=False)
+
+
+def _auth_response(user, message: str, code: int = 200) -> Response:
+    body = {"message": message, **services.tokens_for_user(user),
+            "user": UserOutputSerializer(user).data}
+    return Response(body, status=code)
+
+
+class RegisterApi(APIView):
+    authentication_classes = []
+    permission_classes = []
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+        language = serializers.ChoiceField(choices=["es", "en"], required=False, default="es")
+        session_id = serializers.UUIDField(required=False, allow_null=True)
+
+    @extend_schema(request=InputSerializer, responses={201: AuthOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_create(**data.validated_data)
+        return _auth_response(user, _("Usuario registrado exitosamente"), status.HTTP_201_CREATED)
+
+
+class LoginApi(APIView):
+    authentication_classes = []
+    permission_classes = []
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.CharField(max_length=254)
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+        session_id = serializers.UUIDField(required=False, allow_null=True)
+
+    @extend_schema(request=InputSerializer, responses={200: AuthOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_login(ip=client_ip(request), request=request, **data.validated_data)
+        return _auth_response(user, _("Login exitoso"))
+
+
+class MeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: UserEnvelopeSerializer})
+    def get(self, request):
+        return Response({"user": UserOutputSerializer(request.user).data})
+
+
+class RefreshApi(APIView):
+    authentication_classes = []
+    permission_classes = []
+
+    class InputSerializer(serializers.Serializer):
+        refresh = serializers.CharField()
+
+    class OutputSerializer(serializers.Serializer):
+        access_token = serializers.CharField()
+        refresh_token = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.token_refresh(refresh=data.validated_data["refresh"]))
+
+
+class LogoutApi(APIView):
+    authentication_classes = []
+    permission_classes = []
+
+    class InputSerializer(serializers.Serializer):
+        refresh = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={200: MessageSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.token_blacklist(refresh=data.validated_data["refresh"])
+        return Response({"message": _("Sesión cerrada")})
+
+
+class UserMeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        language = serializers.CharField(max_length=8, required=False)
+        time_zone = serializers.CharField(max_length=64, required=False)
+        old_password = serializers.CharField(required=False, trim_whitespace=False)
+        new_password = serializers.CharField(required=False, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, responses={200: UserEnvelopeSerializer})
+    def patch(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_update(user=request.user, **data.validated_data)
+        return Response({"user": UserOutputSerializer(user).data})
+
+    @extend_schema(responses={204: None})
+    def delete(self, request):
+        services.user_delete(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,42 @@
+import zoneinfo
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField(label=_("Email"), max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    first_name = forms.CharField(label=_("Nombre"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Apellidos"), max_length=150, required=False)
+    password = forms.CharField(label=_("Contraseña"), strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+
+class LoginForm(forms.Form):
+    email = forms.EmailField(label=_("Email"), max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = forms.CharField(label=_("Contraseña"), strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
+class ProfileForm(forms.Form):
+    first_name = forms.CharField(label=_("Nombre"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Apellidos"), max_length=150, required=False)
+    language = forms.ChoiceField(label=_("Idioma"), choices=[("es", "Español"), ("en", "English")])
+    time_zone = forms.ChoiceField(
+        label=_("Zona horaria"),
+        choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones())],
+    )
+
+
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(label=_("Contraseña actual"), strip=False,
+                                   widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    new_password = forms.CharField(label=_("Nueva contraseña"), strip=False,
+                                   widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(label=_("Contraseña"), strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))

@@ -1,0 +1,165 @@
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=email)
+
+    def create_user(self, email, password=None, **extra):
+        # Used by createsuperuser and tests; the application path is accounts.services.
+        email = self.normalize_email(email).strip()
+        user = self.model(email=email, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(_("email"), max_length=254)
+    first_name = models.CharField(_("nombre"), max_length=150, blank=True)
+    last_name = models.CharField(_("apellidos"), max_length=150, blank=True)
+
+    # Rewards: total_points is the spendable balance, lifetime_points what was ever earned.
+    total_points = models.IntegerField(default=0)
+    lifetime_points = models.IntegerField(default=0)
+    level = models.PositiveSmallIntegerField(default=1)
+    current_streak = models.IntegerField(default=0)
+    longest_streak = models.IntegerField(default=0)
+    last_active_date = models.DateField(null=True, blank=True)
+    conversion_credits = models.IntegerField(default=0)
+
+    language = models.CharField(max_length=8, default="es", choices=[("es", "Español"), ("en", "English")])
+    time_zone = models.CharField(max_length=64, default="Europe/Madrid")
+
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("usuario")
+        verbose_name_plural = _("usuarios")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(condition=models.Q(total_points__gte=0), name="user_total_points_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(lifetime_points__gte=0), name="user_lifetime_points_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(conversion_credits__gte=0), name="user_credits_gte_0"
+            ),
+            models.CheckConstraint(condition=models.Q(current_streak__gte=0), name="user_streak_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(longest_streak__gte=0), name="user_longest_streak_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(level__gte=1, level__lte=10), name="user_level_1_10"
+            ),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_staff or self.is_superuser
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email
+
+
+class SubscriptionPlan(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=64)
+    retention_hours = models.PositiveIntegerField()
+    monthly_conversions = models.PositiveIntegerField(null=True, blank=True, help_text=_("vacío = ilimitado"))
+    max_file_size_mb = models.PositiveIntegerField()
+    priority_queue = models.BooleanField(default=False)
+    price_eur = models.DecimalField(max_digits=8, decimal_places=2)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["sort_order"]
+        verbose_name = _("plan de suscripción")
+        verbose_name_plural = _("planes de suscripción")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price_eur__gte=0), name="plan_price_gte_0"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_unlimited(self) -> bool:
+        return self.monthly_conversions is None
+
+
+class UserSubscription(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("activa")
+        PENDING = "pending", _("pendiente de pago")
+        CANCELLED = "cancelled", _("cancelada")
+        EXPIRED = "expired", _("caducada")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="subscriptions")
+    plan = models.ForeignKey(SubscriptionPlan, on_delete=models.PROTECT, related_name="subscriptions")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    current_period_start = models.DateTimeField()
+    current_period_end = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("suscripción")
+        verbose_name_plural = _("suscripciones")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status="active"), name="one_active_subscription_per_user"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(current_period_end__gt=models.F("current_period_start")),
+                name="subscription_period_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.plan} ({self.status})"
+
+
+class AnonymousSession(models.Model):
+    session_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+    adopted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="adopted_sessions"
+    )
+    adopted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sesión anónima")
+        verbose_name_plural = _("sesiones anónimas")
+
+    def __str__(self):
+        return str(self.session_id)

@@ -1,0 +1,238 @@
+"""Writes on accounts: users, subscriptions, anonymous sessions, tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from anclora.core import events
+from anclora.core.errors import ApplicationError
+
+from .models import AnonymousSession, SubscriptionPlan, User, UserSubscription
+from .plans import FREE_PLAN_SLUG, PLAN_DEFINITIONS
+from .throttling import login_failure_record, login_is_blocked
+
+PERIOD = timedelta(days=30)
+
+
+# --- plans ------------------------------------------------------------------------
+def plans_ensure() -> int:
+    """Create the seeded plans that are missing (existing ones are left as staff edited them)."""
+    created = 0
+    for definition in PLAN_DEFINITIONS:
+        values = dict(definition)
+        slug = values.pop("slug")
+        _, was_created = SubscriptionPlan.objects.get_or_create(slug=slug, defaults=values)
+        created += was_created
+    return created
+
+
+def subscription_start(*, user: User, plan: SubscriptionPlan, now=None) -> UserSubscription:
+    now = now or timezone.now()
+    with transaction.atomic():
+        UserSubscription.objects.filter(user=user, status=UserSubscription.Status.ACTIVE).update(
+            status=UserSubscription.Status.CANCELLED
+        )
+        return UserSubscription.objects.create(
+            user=user, plan=plan, status=UserSubscription.Status.ACTIVE,
+            current_period_start=now, current_period_end=now + PERIOD,
+        )
+
+
+# --- users ------------------------------------------------------------------------
+def _validate_password(password: str, user: User | None = None) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ApplicationError(
+            exc.messages[0], code="weak_password", status=400,
+            details={"password": exc.messages},
+        ) from exc
+
+
+@transaction.atomic
+def user_create(
+    *,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    language: str = "es",
+    session_id: uuid.UUID | str | None = None,
+) -> User:
+    email = User.objects.normalize_email(email.strip())
+    if User.objects.filter(email__iexact=email).exists():
+        raise ApplicationError(
+            _("Ya existe una cuenta con ese email."), code="email_taken", status=409,
+            details={"email": [_("Ya existe una cuenta con ese email.")]},
+        )
+    candidate = User(email=email, first_name=first_name, last_name=last_name)
+    _validate_password(password, candidate)
+    candidate.set_password(password)
+    candidate.language = language if language in ("es", "en") else "es"
+    try:
+        with transaction.atomic():
+            candidate.save()
+    except IntegrityError as exc:  # lost a race with the same email
+        raise ApplicationError(
+            _("Ya existe una cuenta con ese email."), code="email_taken", status=409
+        ) from exc
+    subscription_start(user=candidate, plan=SubscriptionPlan.objects.get(slug=FREE_PLAN_SLUG))
+    if session_id:
+        anonymous_session_adopt(session_id=session_id, user=candidate)
+    return candidate
+
+
+def user_login(
+    *, email: str, password: str, ip: str | None, session_id=None, request=None
+) -> User:
+    """Check credentials with the failed-login throttle; adopt the anonymous session."""
+    if login_is_blocked(ip=ip, email=email):
+        raise ApplicationError(
+            _("Demasiados intentos fallidos. Inténtalo de nuevo en un minuto."),
+            code="too_many_attempts", status=429,
+        )
+    user = authenticate(request, email=email, password=password)
+    if user is None:
+        login_failure_record(ip=ip, email=email)
+        raise ApplicationError(
+            _("Email o contraseña incorrectos."), code="invalid_credentials", status=401
+        )
+    if session_id:
+        anonymous_session_adopt(session_id=session_id, user=user)
+    events.publish("user_logged_in", user=user)
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *,
+    user: User,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    language: str | None = None,
+    time_zone: str | None = None,
+    old_password: str | None = None,
+    new_password: str | None = None,
+) -> User:
+    if first_name is not None:
+        user.first_name = first_name
+    if last_name is not None:
+        user.last_name = last_name
+    if language is not None:
+        if language not in ("es", "en"):
+            raise ApplicationError(_("Idioma no soportado."), code="invalid_language",
+                                   details={"language": [_("Idioma no soportado.")]})
+        user.language = language
+    if time_zone is not None:
+        import zoneinfo
+
+        if time_zone not in zoneinfo.available_timezones():
+            raise ApplicationError(_("Zona horaria desconocida."), code="invalid_time_zone",
+                                   details={"time_zone": [_("Zona horaria desconocida.")]})
+        user.time_zone = time_zone
+    if new_password is not None:
+        if not old_password or not user.check_password(old_password):
+            raise ApplicationError(
+                _("La contraseña actual no es correcta."), code="invalid_old_password",
+                details={"old_password": [_("La contraseña actual no es correcta.")]},
+            )
+        _validate_password(new_password, user)
+        user.set_password(new_password)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    events.publish("user_deleting", user=user)
+    user.delete()
+
+
+def user_deactivate(*, user: User) -> User:
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.refresh_from_db(fields=["is_active"])
+    return user
+
+
+def user_grant_credits(*, user: User, credits: int) -> User:
+    if credits <= 0:
+        raise ApplicationError(_("El número de créditos debe ser positivo."), code="invalid_credits")
+    User.objects.filter(pk=user.pk).update(conversion_credits=F("conversion_credits") + credits)
+    user.refresh_from_db(fields=["conversion_credits"])
+    return user
+
+
+# --- tokens -----------------------------------------------------------------------
+def tokens_for_user(user: User) -> dict:
+    refresh = RefreshToken.for_user(user)
+    return {"access_token": str(refresh.access_token), "refresh_token": str(refresh)}
+
+
+def token_refresh(*, refresh: str) -> dict:
+    """Rotate: a new pair, the old refresh blacklisted (a reused one is refused)."""
+    from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+
+    serializer = TokenRefreshSerializer(data={"refresh": refresh})
+    try:
+        serializer.is_valid(raise_exception=True)
+    except (TokenError, Exception) as exc:
+        raise ApplicationError(
+            _("Token de refresco inválido o caducado."), code="token_not_valid", status=401
+        ) from exc
+    data = serializer.validated_data
+    return {"access_token": data["access"], "refresh_token": data.get("refresh", refresh)}
+
+
+def token_blacklist(*, refresh: str) -> None:
+    try:
+        RefreshToken(refresh).blacklist()
+    except TokenError as exc:
+        raise ApplicationError(
+            _("Token de refresco inválido o caducado."), code="token_not_valid", status=401
+        ) from exc
+
+
+# --- anonymous sessions -----------------------------------------------------------
+def _parse_session_id(session_id) -> uuid.UUID:
+    try:
+        return session_id if isinstance(session_id, uuid.UUID) else uuid.UUID(str(session_id))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ApplicationError(
+            _("session_id no es un UUID válido."), code="invalid_session_id",
+            details={"session_id": [_("session_id no es un UUID válido.")]},
+        ) from exc
+
+
+def anonymous_session_get_or_create(*, session_id=None) -> AnonymousSession:
+    """The caller's anonymous session; a new one when none (or an unknown one) is given."""
+    if not session_id:
+        return AnonymousSession.objects.create()
+    sid = _parse_session_id(session_id)
+    session, created = AnonymousSession.objects.get_or_create(session_id=sid)
+    if not created:
+        AnonymousSession.objects.filter(pk=sid).update(last_seen=timezone.now())
+    return session
+
+
+@transaction.atomic
+def anonymous_session_adopt(*, session_id, user: User) -> bool:
+    """Move everything of an anonymous session into the account. Returns False if unknown."""
+    sid = _parse_session_id(session_id)
+    session = AnonymousSession.objects.select_for_update().filter(pk=sid).first()
+    if session is None or (session.adopted_by_id and session.adopted_by_id != user.pk):
+        return False
+    events.publish("anonymous_session_adopted", session_id=sid, user=user)
+    session.adopted_by = user
+    session.adopted_at = timezone.now()
+    session.save(update_fields=["adopted_by", "adopted_at"])
+    return True

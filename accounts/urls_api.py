@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import api
+
+auth_urlpatterns = [
+    path("register", api.RegisterApi.as_view(), name="register"),
+    path("login", api.LoginApi.as_view(), name="login"),
+    path("me", api.MeApi.as_view(), name="me"),
+    path("refresh", api.RefreshApi.as_view(), name="refresh"),
+    path("logout", api.LogoutApi.as_view(), name="logout"),
+]
+
+users_urlpatterns = [
+    path("me", api.UserMeApi.as_view(), name="user-me"),
+]

@@ -1,0 +1,148 @@
+"""Account pages (session auth): they call the same services as the API."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from anclora.core.errors import ApplicationError
+
+from . import services
+from .forms import DeleteAccountForm, LoginForm, PasswordChangeForm, ProfileForm, SignupForm
+from .throttling import client_ip
+
+ANON_SESSION_KEY = "anon_session_id"
+
+
+def _apply_errors(form, exc: ApplicationError) -> None:
+    placed = False
+    for field, errors in exc.details.items():
+        if field in form.fields:
+            for error in errors if isinstance(errors, list) else [errors]:
+                form.add_error(field, str(error))
+                placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+def _safe_next(request, default="home"):
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return default
+
+
+def signup_view(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_create(
+                **form.cleaned_data,
+                language=translation.get_language() or "es",
+                session_id=request.session.get(ANON_SESSION_KEY),
+            )
+        except ApplicationError as exc:
+            _apply_errors(form, exc)
+        else:
+            had_session = bool(request.session.get(ANON_SESSION_KEY))
+            login(request, user, backend="accounts.backends.EmailBackend")
+            messages.success(request, _("¡Bienvenido/a! Tu cuenta está lista."))
+            if had_session:
+                messages.info(request, _("Tus conversiones anteriores se han movido a tu cuenta."))
+            return redirect(_safe_next(request))
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+def login_view(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = LoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_login(
+                email=form.cleaned_data["email"], password=form.cleaned_data["password"],
+                ip=client_ip(request), request=request,
+                session_id=request.session.get(ANON_SESSION_KEY),
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+            status = exc.status
+        else:
+            login(request, user, backend="accounts.backends.EmailBackend")
+            messages.success(request, _("Has iniciado sesión."))
+            return redirect(_safe_next(request))
+    return render(request, "accounts/login.html", {"form": form}, status=status)
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    messages.info(request, _("Has cerrado sesión."))
+    return redirect("home")
+
+
+@login_required
+def account_view(request):
+    user = request.user
+    profile_form = ProfileForm(initial={
+        "first_name": user.first_name, "last_name": user.last_name,
+        "language": user.language, "time_zone": user.time_zone,
+    })
+    password_form = PasswordChangeForm()
+    delete_form = DeleteAccountForm()
+    action = request.POST.get("action")
+    if request.method == "POST":
+        try:
+            if action == "profile":
+                profile_form = ProfileForm(request.POST)
+                if profile_form.is_valid():
+                    services.user_update(user=user, **profile_form.cleaned_data)
+                    response = redirect("accounts:account")
+                    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language)
+                    translation.activate(user.language)
+                    messages.success(request, _("Perfil actualizado."))
+                    return response
+            elif action == "password":
+                password_form = PasswordChangeForm(request.POST)
+                if password_form.is_valid():
+                    services.user_update(user=user, **password_form.cleaned_data)
+                    update_session_auth_hash(request, user)
+                    messages.success(request, _("Contraseña cambiada."))
+                    return redirect("accounts:account")
+            elif action == "delete":
+                delete_form = DeleteAccountForm(request.POST)
+                if delete_form.is_valid():
+                    if not user.check_password(delete_form.cleaned_data["password"]):
+                        delete_form.add_error("password", _("La contraseña no es correcta."))
+                    else:
+                        services.user_delete(user=user)
+                        logout(request)
+                        messages.success(request, _("Tu cuenta ha sido eliminada."))
+                        return redirect("home")
+        except ApplicationError as exc:
+            target = {"profile": profile_form, "password": password_form}.get(action, delete_form)
+            _apply_errors(target, exc)
+    return render(request, "accounts/account.html", {
+        "profile_form": profile_form, "password_form": password_form, "delete_form": delete_form,
+    })
+
+
+@require_POST
+def set_language_view(request):
+    language = request.POST.get("language")
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    response = HttpResponseRedirect(_safe_next(request, "/"))
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+    if request.user.is_authenticated:
+        services.user_update(user=request.user, language=language)
+    return response

@@ -1,0 +1,32 @@
+"""Domain events: the one documented place where apps hear about each other.
+
+Apps depend on each other one way (accounts <- storage <- conversions <- billing;
+gamification listens). When a lower app must let higher ones react (an account is
+deleted, an anonymous session is adopted, a conversion completes), it publishes an
+event here; the interested apps subscribe in their AppConfig.ready(). Handlers run
+synchronously inside the publisher's transaction, so they must only do database work
+and defer side effects with transaction.on_commit.
+
+Events:
+- ``anonymous_session_adopted``(session_id, user): move the session's rows to the user.
+- ``user_deleting``(user): remove what the user owns (bytes included) before the row goes.
+- ``conversion_completed``(conversion_id): billing and gamification react.
+- ``conversion_failed``(conversion_id): give back what the conversion consumed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+_subscribers: dict[str, list[Callable[..., None]]] = defaultdict(list)
+
+
+def subscribe(event: str, handler: Callable[..., None]) -> None:
+    if handler not in _subscribers[event]:
+        _subscribers[event].append(handler)
+
+
+def publish(event: str, **payload) -> None:
+    for handler in list(_subscribers[event]):
+        handler(**payload)

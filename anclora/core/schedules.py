@@ -1,0 +1,41 @@
+"""Periodic tasks, kept in the database (django-celery-beat) and created by `seed`.
+
+Only one beat process may run per installation; tasks are idempotent anyway.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+# name -> (task, schedule kind, schedule spec, queue)
+PERIODIC_TASKS: dict[str, tuple[str, str, dict, str]] = {
+    "flush-expired-jwt": ("anclora.core.tasks.flush_expired_tokens", "crontab",
+                          {"minute": "30", "hour": "3"}, "default"),
+}
+
+
+@transaction.atomic
+def periodic_tasks_ensure() -> int:
+    created = 0
+    for name, (task, kind, spec, queue) in PERIODIC_TASKS.items():
+        if kind == "crontab":
+            schedule, _ = CrontabSchedule.objects.get_or_create(
+                minute=spec.get("minute", "*"), hour=spec.get("hour", "*"),
+                day_of_week=spec.get("day_of_week", "*"), day_of_month=spec.get("day_of_month", "*"),
+                month_of_year=spec.get("month_of_year", "*"), timezone="UTC",
+            )
+            extra = {"crontab": schedule}
+        else:
+            schedule, _ = IntervalSchedule.objects.get_or_create(
+                every=spec["every"], period=spec.get("period", IntervalSchedule.MINUTES)
+            )
+            extra = {"interval": schedule}
+        _, was_created = PeriodicTask.objects.get_or_create(
+            name=name,
+            defaults={"task": task, "queue": queue, "kwargs": json.dumps({}), **extra},
+        )
+        created += was_created
+    return created

@@ -1,0 +1,8 @@
+"""Test settings: the base settings with fast hashing and a local-memory cache."""
+
+from .base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CELERY_TASK_ALWAYS_EAGER = False
+HEALTH_BROKER_TIMEOUT = 1.0

@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.urls_api import auth_urlpatterns, users_urlpatterns
+from anclora.core import views as core_views
+
+api_urlpatterns = [
+    path("health", core_views.HealthApi.as_view(), name="health"),
+    path("auth/", include((auth_urlpatterns, "auth"))),
+    path("users/", include((users_urlpatterns, "users"))),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]
+
+urlpatterns = [
+    path("", core_views.home_view, name="home"),
+    path("", include("accounts.urls")),
+    path("api/", include((api_urlpatterns, "api"))),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "anclora.core.views.bad_request"
+handler403 = "anclora.core.views.permission_denied"
+handler404 = "anclora.core.views.page_not_found"
+handler500 = "anclora.core.views.server_error"

@@ -1,0 +1,59 @@
+"""End-to-end tests in Debian's headless Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import _skip_or_fail
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+# between browser steps are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        _skip_or_fail("Debian chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="es-ES")
+    page = context.new_page()
+    foreign = []
+
+    def watch(request):
+        url = request.url
+        if not (url.startswith(live_server.url) or url.startswith("data:") or url.startswith("blob:")):
+            foreign.append(url)
+
+    page.on("request", watch)
+    yield page
+    context.close()
+    assert not foreign, f"page requested other hosts: {foreign}"
+
+
+def shot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
