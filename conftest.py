@@ -56,3 +56,15 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _seeded_plans(request):
+    """Plans come from a data migration; transactional tests flush them, so re-seed."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        return
+    request.getfixturevalue("transactional_db" if marker and marker.kwargs.get("transaction") else "db")
+    from accounts.services import plans_ensure
+
+    plans_ensure()

@@ -203,7 +203,7 @@ def token_blacklist(*, refresh: str) -> None:
 
 
 # --- anonymous sessions -----------------------------------------------------------
-def _parse_session_id(session_id) -> uuid.UUID:
+def parse_session_id(session_id) -> uuid.UUID:
     try:
         return session_id if isinstance(session_id, uuid.UUID) else uuid.UUID(str(session_id))
     except (ValueError, TypeError, AttributeError) as exc:
@@ -217,7 +217,7 @@ def anonymous_session_get_or_create(*, session_id=None) -> AnonymousSession:
     """The caller's anonymous session; a new one when none (or an unknown one) is given."""
     if not session_id:
         return AnonymousSession.objects.create()
-    sid = _parse_session_id(session_id)
+    sid = parse_session_id(session_id)
     session, created = AnonymousSession.objects.get_or_create(session_id=sid)
     if not created:
         AnonymousSession.objects.filter(pk=sid).update(last_seen=timezone.now())
@@ -227,7 +227,7 @@ def anonymous_session_get_or_create(*, session_id=None) -> AnonymousSession:
 @transaction.atomic
 def anonymous_session_adopt(*, session_id, user: User) -> bool:
     """Move everything of an anonymous session into the account. Returns False if unknown."""
-    sid = _parse_session_id(session_id)
+    sid = parse_session_id(session_id)
     session = AnonymousSession.objects.select_for_update().filter(pk=sid).first()
     if session is None or (session.adopted_by_id and session.adopted_by_id != user.pk):
         return False

@@ -9,6 +9,8 @@ api_urlpatterns = [
     path("health", core_views.HealthApi.as_view(), name="health"),
     path("auth/", include((auth_urlpatterns, "auth"))),
     path("users/", include((users_urlpatterns, "users"))),
+    path("conversion/", include("conversions.urls_api")),
+    path("files/", include("storage.urls_api")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -13,7 +13,9 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 # name -> (task, schedule kind, schedule spec, queue)
 PERIODIC_TASKS: dict[str, tuple[str, str, dict, str]] = {
     "flush-expired-jwt": ("anclora.core.tasks.flush_expired_tokens", "crontab",
-                          {"minute": "30", "hour": "3"}, "default"),
+                          {"minute": "30", "hour": "3"}, "priority"),
+    "reap-stuck-conversions": ("conversions.tasks.conversions_reap_task", "interval",
+                               {"every": 5}, "priority"),
 }
 
 

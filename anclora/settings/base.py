@@ -247,6 +247,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 if CELERY_BROKER_URL.startswith("sqla+"):
     # The SQLAlchemy transport cannot broadcast remote-control commands.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+CONVERSION_ENGINE_TIME_LIMIT = env.int(
+    "CONVERSION_ENGINE_TIME_LIMIT", default=max(CELERY_TASK_SOFT_TIME_LIMIT - 30, 10)
+)
+# Workers consuming conversions (for the queue's load estimate; remote control may be off).
+CONVERSION_WORKERS = env.int("CONVERSION_WORKERS", default=1)
+CELERY_TASK_ROUTES = {
+    "anclora.core.tasks.*": {"queue": "priority"},
+    "conversions.tasks.conversions_reap_task": {"queue": "priority"},
+}
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 HEALTH_BROKER_TIMEOUT = env.float("HEALTH_BROKER_TIMEOUT", default=2.0)
 
 # --- Stripe (offline test mode when no key is set) ---------------------------------

@@ -4,5 +4,6 @@ from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-CELERY_TASK_ALWAYS_EAGER = False
+# Tasks run in-process when enqueued (on commit); the integration tests start real workers.
+CELERY_TASK_ALWAYS_EAGER = True
 HEALTH_BROKER_TIMEOUT = 1.0

@@ -1,0 +1,168 @@
+"""Conversion endpoints: parse, call one service/selector, serialize."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from anclora.core.errors import ApplicationError
+from anclora.core.pagination import DefaultPagination
+from storage.owners import owner_from_request
+
+from . import downloads, selectors, services
+from .catalog import supported_formats_report
+from .models import Conversion
+
+SESSION_PARAM = OpenApiParameter("session_id", str, description="anonymous session (or X-Session-Id)")
+
+
+class ConversionOutputSerializer(serializers.ModelSerializer):
+    original_filename = serializers.CharField(source="source.original_filename")
+    file_size_mb = serializers.FloatField()
+    expires_at = serializers.SerializerMethodField()
+    status_url = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Conversion
+        fields = ["id", "batch_id", "status", "original_filename", "original_format", "target_format",
+                  "conversion_type", "file_size_mb", "quality", "progress", "engine", "paid_by",
+                  "error", "error_code", "created_at", "started_at", "finished_at", "expires_at",
+                  "status_url", "download_url"]
+
+    def get_expires_at(self, obj) -> str:
+        stored = obj.output or obj.source
+        return serializers.DateTimeField().to_representation(stored.expires_at)
+
+    def get_status_url(self, obj) -> str:
+        return reverse("api:conversions:detail", args=[obj.pk])
+
+    def get_download_url(self, obj) -> str | None:
+        if obj.status != Conversion.Status.COMPLETED:
+            return None
+        return reverse("api:conversions:download", args=[obj.pk])
+
+    def get_error(self, obj) -> str | None:
+        return obj.error_message or None
+
+
+class SupportedFormatsApi(APIView):
+    authentication_classes = []
+    permission_classes = []
+
+    @extend_schema(responses={200: serializers.JSONField()})
+    def get(self, request):
+        return Response(supported_formats_report())
+
+
+class QueueStatusApi(APIView):
+    authentication_classes = []
+    permission_classes = []
+
+    class OutputSerializer(serializers.Serializer):
+        pending_conversions = serializers.IntegerField()
+        processing_conversions = serializers.IntegerField()
+        average_wait_time_minutes = serializers.FloatField()
+        server_load = serializers.ChoiceField(choices=["low", "medium", "high"])
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request):
+        return Response({"queue_status": selectors.queue_status()})
+
+
+class ConvertApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.ListField(child=serializers.FileField(allow_empty_file=True), min_length=1,
+                                     max_length=20)
+        target_format = serializers.CharField(max_length=16)
+        quality = serializers.CharField(max_length=16, required=False, default="standard")
+        session_id = serializers.UUIDField(required=False, allow_null=True)
+        use_credit = serializers.BooleanField(required=False, default=False)
+        transaction_id = serializers.UUIDField(required=False, allow_null=True)
+        webhook_url = serializers.URLField(required=False, allow_blank=True, default="")
+
+    class OutputSerializer(serializers.Serializer):
+        session_id = serializers.UUIDField(allow_null=True)
+        batch_id = serializers.UUIDField()
+        conversions = ConversionOutputSerializer(many=True)
+
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={202: OutputSerializer})
+    def post(self, request):
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > settings.MAX_UPLOAD_MB * 1024 * 1024:
+            raise ApplicationError(_("El archivo supera el tamaño máximo permitido."),
+                                   code="file_too_large", status=413)
+        raw = request.data
+        data = self.InputSerializer(data={**{k: raw.get(k) for k in raw if k != "file"},
+                                          "file": raw.getlist("file")})
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        owner = owner_from_request(request, create=True)
+        conversions = services.conversion_request(
+            owner=owner,
+            uploads=[services.Upload(path=Path(f.temporary_file_path()), name=f.name or "archivo",
+                                     size=f.size) for f in values["file"]],
+            target_format=values["target_format"], quality=values["quality"],
+            use_credit=values["use_credit"], transaction_id=values.get("transaction_id"),
+            webhook_url=values["webhook_url"],
+        )
+        return Response({
+            "session_id": str(owner.session.pk) if owner.session else None,
+            "batch_id": str(conversions[0].batch_id),
+            "conversions": ConversionOutputSerializer(conversions, many=True).data,
+        }, status=status.HTTP_202_ACCEPTED)
+
+
+class ConversionDetailApi(APIView):
+    @extend_schema(parameters=[SESSION_PARAM], responses={200: ConversionOutputSerializer})
+    def get(self, request, conversion_id):
+        conversion = selectors.conversion_get_for_owner(owner=owner_from_request(request),
+                                                        conversion_id=conversion_id)
+        return Response(ConversionOutputSerializer(conversion).data)
+
+
+class ConversionCancelApi(APIView):
+    @extend_schema(parameters=[SESSION_PARAM], request=None, responses={200: ConversionOutputSerializer})
+    def post(self, request, conversion_id):
+        conversion = selectors.conversion_get_for_owner(owner=owner_from_request(request),
+                                                        conversion_id=conversion_id)
+        conversion = services.conversion_cancel(conversion=conversion)
+        return Response(ConversionOutputSerializer(conversion).data)
+
+
+class ConversionDownloadApi(APIView):
+    @extend_schema(parameters=[SESSION_PARAM], responses={(200, "application/octet-stream"): bytes})
+    def get(self, request, conversion_id) -> FileResponse:
+        conversion = selectors.conversion_get_for_owner(owner=owner_from_request(request),
+                                                        conversion_id=conversion_id)
+        return downloads.conversion_output_response(conversion)
+
+
+class BatchDownloadApi(APIView):
+    @extend_schema(parameters=[SESSION_PARAM], responses={(200, "application/zip"): bytes})
+    def get(self, request, batch_id) -> FileResponse:
+        conversions = selectors.conversion_list_for_owner(owner=owner_from_request(request)).filter(
+            batch_id=batch_id
+        )
+        return downloads.batch_zip_response(list(conversions), batch_id=batch_id)
+
+
+class HistoryApi(APIView):
+    @extend_schema(parameters=[SESSION_PARAM], responses={200: ConversionOutputSerializer(many=True)})
+    def get(self, request):
+        queryset = selectors.conversion_list_for_owner(owner=owner_from_request(request))
+        paginator = DefaultPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(ConversionOutputSerializer(page, many=True).data)

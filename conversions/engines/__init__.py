@@ -1,0 +1,26 @@
+"""Conversion engines (pure Python; no Django imports)."""
+
+from .base import (
+    QUALITY_LEVELS,
+    ConvertOptions,
+    Engine,
+    EngineError,
+    EngineTimeout,
+    OutputTooLarge,
+    UnsafeInput,
+)
+from .registry import Registry, default_registry, engine_for, supported_pairs
+
+__all__ = [
+    "QUALITY_LEVELS",
+    "ConvertOptions",
+    "Engine",
+    "EngineError",
+    "EngineTimeout",
+    "OutputTooLarge",
+    "Registry",
+    "UnsafeInput",
+    "default_registry",
+    "engine_for",
+    "supported_pairs",
+]

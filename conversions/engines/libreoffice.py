@@ -1,0 +1,114 @@
+"""Office document conversions with a headless LibreOffice (only if installed)."""
+
+from __future__ import annotations
+
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+from . import process
+from .base import ConvertOptions, Engine, EngineError, deliver, workspace
+
+OFFICE = ["docx", "odt", "rtf", "txt"]
+
+# Target format -> LibreOffice --convert-to argument (extension:filter[:options]).
+CONVERT_TO = {
+    "docx": "docx:MS Word 2007 XML",
+    "odt": "odt:writer8",
+    "rtf": "rtf:Rich Text Format",
+    "txt": "txt:Text (encoded):UTF8",
+    "pdf": "pdf:writer_pdf_Export",
+}
+INFILTERS = {"txt": "Text (encoded):UTF8"}
+
+QUALITY = {
+    "basic": {"pdf_quality": 60},
+    "standard": {"pdf_quality": 80},
+    "high": {"pdf_quality": 90},
+    "premium": {"pdf_quality": 95},
+}
+
+# Hardened profile: no macros, never update links / external content on load.
+REGISTRY_XCU = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry"
+ xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">
+ <prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">
+ <prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">
+ <prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Writer/Content/Update">
+ <prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
+<item oor:path="/org.openoffice.Office.Writer/Content/Update">
+ <prop oor:name="Field" oor:op="fuse"><value>false</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Content/Update">
+ <prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Misc">
+ <prop oor:name="UseLocking" oor:op="fuse"><value>false</value></prop></item>
+</oor:items>
+"""
+
+
+@lru_cache(maxsize=1)
+def soffice_binary() -> str | None:
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+class LibreOfficeEngine(Engine):
+    name = "libreoffice"
+    priority = 60
+    QUALITY = QUALITY
+
+    def pairs(self) -> set[tuple[str, str]]:
+        result = {(a, b) for a in OFFICE for b in OFFICE if a != b}
+        result |= {(a, "pdf") for a in OFFICE}
+        return result
+
+    def _probe(self) -> bool:
+        return soffice_binary() is not None
+
+    def convert(self, src: Path, dst: Path, src_fmt: str, dst_fmt: str,
+                options: ConvertOptions) -> None:
+        if (src_fmt, dst_fmt) not in self.pairs():
+            raise EngineError("Conversión no soportada", code="unsupported_pair")
+        binary = soffice_binary()
+        if not binary:
+            raise EngineError("El conversor no está disponible", code="engine_unavailable")
+        options.begin()
+        options.check_deadline()
+        options.report(1)
+        with workspace(options, "soffice-") as tmp:
+            profile = tmp / "profile"
+            (profile / "user").mkdir(parents=True)
+            (profile / "user" / "registrymodifications.xcu").write_text(REGISTRY_XCU)
+            outdir = tmp / "out"
+            outdir.mkdir()
+            local = tmp / f"input.{src_fmt}"
+            shutil.copyfile(src, local)
+            args = [
+                binary, "--headless", "--norestore", "--nologo", "--nolockcheck",
+                "--nodefault", "--nofirststartwizard",
+                f"-env:UserInstallation={profile.as_uri()}",
+            ]
+            if src_fmt in INFILTERS:
+                args.append(f"--infilter={INFILTERS[src_fmt]}")
+            args += ["--convert-to", CONVERT_TO[dst_fmt], "--outdir", str(outdir), str(local)]
+            try:
+                process.run(args, timeout=options.remaining(), cwd=tmp,
+                            env=process.safe_env(home=tmp))
+            except EngineError as exc:
+                if exc.code == "engine_failed":
+                    raise EngineError("El documento está dañado o no se puede convertir",
+                                      code="corrupt_input", detail=exc.detail) from exc
+                raise
+            produced = outdir / f"input.{dst_fmt}"
+            if not produced.exists():
+                raise EngineError("El documento está dañado o no se puede convertir",
+                                  code="corrupt_input", detail="soffice produced no output")
+            deliver(produced, Path(dst), options)
+        options.report(100)

@@ -1,0 +1,145 @@
+"""Document conversions with the pandoc binary shipped by pypandoc.
+
+Pandoc runs with ``--sandbox`` (no file/network access besides input and output) and a
+heap cap. PDF output goes pandoc -> standalone HTML -> WeasyPrint in a subprocess whose
+URL fetcher only accepts ``data:`` URLs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from . import process
+from .base import ConvertOptions, Engine, EngineError, deliver, workspace
+
+OFFICE = ["docx", "odt", "rtf", "txt"]
+
+READERS = {
+    "docx": "docx",
+    "odt": "odt",
+    "rtf": "rtf",
+    # Plain text is read as CommonMark, without raw HTML (no <link>/<img> smuggling).
+    "txt": "commonmark-raw_html",
+    "html": "html",
+}
+WRITERS = {
+    "docx": ["-t", "docx"],
+    "odt": ["-t", "odt"],
+    "rtf": ["-t", "rtf", "-s"],
+    "txt": ["-t", "plain", "--wrap=none"],
+}
+RTS_LIMITS = ["+RTS", "-M512m", "-RTS"]
+
+# PDF rendering has no real quality knob; keep a mapping for uniformity.
+QUALITY = {
+    "basic": {"font_size": "11pt"},
+    "standard": {"font_size": "11pt"},
+    "high": {"font_size": "12pt"},
+    "premium": {"font_size": "12pt"},
+}
+
+WEASY_SCRIPT = Path(__file__).with_name("_weasy_render.py")
+
+
+@lru_cache(maxsize=1)
+def pandoc_binary() -> str | None:
+    try:
+        import pypandoc
+
+        path = pypandoc.get_pandoc_path()
+    except Exception:
+        return None
+    return str(path) if path and Path(path).exists() else None
+
+
+def weasyprint_available() -> bool:
+    try:
+        import importlib.util
+
+        return importlib.util.find_spec("weasyprint") is not None
+    except Exception:  # pragma: no cover
+        return False
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    # The venv's bin dir first so helpers (weasyprint) resolve to the venv's copies.
+    return process.safe_env(extra_path=[Path(sys.executable).parent], home=tmp)
+
+
+def _failed(exc: EngineError) -> EngineError:
+    return EngineError("El documento está dañado o no se puede convertir",
+                       code="corrupt_input", detail=exc.detail)
+
+
+def run_pandoc(src: Path, reader: str, out: Path, writer_args: list[str],
+               options: ConvertOptions, tmp: Path, extra: list[str] | None = None) -> None:
+    binary = pandoc_binary()
+    if not binary:
+        raise EngineError("El conversor no está disponible", code="engine_unavailable")
+    args = [binary, *RTS_LIMITS, "--sandbox", "-f", reader, *writer_args,
+            *(extra or []), "-o", str(out), str(src)]
+    try:
+        process.run(args, timeout=options.remaining(), cwd=tmp, env=_env(tmp))
+    except EngineError as exc:
+        if exc.code == "engine_failed":
+            raise _failed(exc) from exc
+        raise
+
+
+def html_to_pdf(html: Path, out: Path, options: ConvertOptions, tmp: Path) -> None:
+    args = [sys.executable, "-I", str(WEASY_SCRIPT), str(html), str(out)]
+    try:
+        process.run(args, timeout=options.remaining(), cwd=tmp, env=_env(tmp))
+    except EngineError as exc:
+        if exc.code == "engine_failed":
+            raise _failed(exc) from exc
+        raise
+
+
+def convert_with_pandoc(src: Path, reader: str, out: Path, dst_fmt: str,
+                        options: ConvertOptions, tmp: Path) -> None:
+    """Convert ``src`` (read with pandoc ``reader``) to ``out`` in ``dst_fmt``."""
+    if dst_fmt == "pdf":
+        html = tmp / "intermediate.html"
+        size = QUALITY.get(options.quality, QUALITY["standard"])["font_size"]
+        run_pandoc(src, reader, html, ["-t", "html5", "-s"], options, tmp,
+                   extra=["--embed-resources", "--metadata", "pagetitle=Documento",
+                          "--variable", f"fontsize={size}"])
+        options.report(50)
+        html_to_pdf(html, out, options, tmp)
+    else:
+        run_pandoc(src, reader, out, WRITERS[dst_fmt], options, tmp)
+
+
+class PandocEngine(Engine):
+    name = "pandoc"
+    priority = 40
+    QUALITY = QUALITY
+
+    def pairs(self) -> set[tuple[str, str]]:
+        result = {(a, b) for a in OFFICE for b in OFFICE if a != b}
+        if weasyprint_available():
+            result |= {(a, "pdf") for a in OFFICE}
+        return result
+
+    def _probe(self) -> bool:
+        return pandoc_binary() is not None
+
+    def convert(self, src: Path, dst: Path, src_fmt: str, dst_fmt: str,
+                options: ConvertOptions) -> None:
+        if (src_fmt, dst_fmt) not in self.pairs():
+            raise EngineError("Conversión no soportada", code="unsupported_pair")
+        options.begin()
+        options.check_deadline()
+        options.report(1)
+        with workspace(options, "pandoc-") as tmp:
+            # Work on a private copy with a neutral name (no odd characters in argv).
+            local = tmp / f"input.{src_fmt}"
+            shutil.copyfile(src, local)
+            out = tmp / f"output.{dst_fmt}"
+            convert_with_pandoc(local, READERS[src_fmt], out, dst_fmt, options, tmp)
+            deliver(out, Path(dst), options)
+        options.report(100)

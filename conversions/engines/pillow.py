@@ -1,0 +1,244 @@
+"""Image conversions with Pillow (in-process, with decompression-bomb guards)."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..formats import CATEGORIES
+from .base import ConvertOptions, Engine, EngineError, deliver, workspace
+
+IMAGE_FORMATS = list(CATEGORIES["images"])
+
+MAX_IMAGE_PIXELS = 64_000_000  # per frame
+MAX_FRAMES = 500
+MAX_TOTAL_PIXELS = 256_000_000  # summed over all frames processed
+
+PIL_FORMATS: dict[str, list[str]] = {
+    "jpg": ["JPEG"],
+    "png": ["PNG"],
+    "gif": ["GIF"],
+    "bmp": ["BMP", "DIB"],
+    "tiff": ["TIFF"],
+    "webp": ["WEBP"],
+}
+SAVE_FORMATS = {"jpg": "JPEG", "png": "PNG", "gif": "GIF", "bmp": "BMP", "tiff": "TIFF",
+                "webp": "WEBP", "pdf": "PDF"}
+ANIMATED = {"gif", "webp"}
+
+QUALITY: dict[str, dict[str, int]] = {
+    "basic": {"jpeg": 60, "webp": 60, "png_level": 9, "pdf_dpi": 72},
+    "standard": {"jpeg": 80, "webp": 80, "png_level": 6, "pdf_dpi": 110},
+    "high": {"jpeg": 90, "webp": 90, "png_level": 6, "pdf_dpi": 150},
+    "premium": {"jpeg": 95, "webp": 95, "png_level": 9, "pdf_dpi": 220},
+}
+
+_ERRORS = (OSError, SyntaxError, ValueError, TypeError, EOFError, IndexError, KeyError,
+           ZeroDivisionError, OverflowError, MemoryError, AttributeError, RuntimeError)
+
+
+def _image_module():
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    return Image
+
+
+def _too_large() -> EngineError:
+    return EngineError("La imagen es demasiado grande", code="image_too_large")
+
+
+def _corrupt(exc: BaseException | None = None) -> EngineError:
+    return EngineError("La imagen está dañada o no es válida", code="corrupt_input",
+                       detail=repr(exc) if exc else "")
+
+
+@contextlib.contextmanager
+def guarded() -> Iterator[None]:
+    """Turn Pillow failures (bombs, truncation, memory) into EngineError."""
+    Image = _image_module()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            yield
+        except EngineError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _too_large() from None
+        except MemoryError:
+            raise _too_large() from None
+        except _ERRORS as exc:
+            raise _corrupt(exc) from exc
+
+
+def frame_count(im) -> int:
+    return int(getattr(im, "n_frames", 1) or 1)
+
+
+def check_limits(im) -> int:
+    """Validate dimensions and frame counts of an opened image; returns the frame count."""
+    w, h = im.size
+    if w <= 0 or h <= 0:
+        raise _corrupt()
+    if w * h > MAX_IMAGE_PIXELS:
+        raise _too_large()
+    frames = frame_count(im)
+    if frames > MAX_FRAMES:
+        raise EngineError("La imagen tiene demasiados fotogramas", code="too_many_frames",
+                          detail=f"{frames} frames")
+    if frames * w * h > MAX_TOTAL_PIXELS:
+        raise _too_large()
+    return frames
+
+
+def flatten(im, background=(255, 255, 255)):
+    """RGB copy, compositing any transparency over ``background``."""
+    Image = _image_module()
+    if im.mode == "P":
+        im = im.convert("RGBA")
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = im.convert("RGBA")
+        base = Image.new("RGB", rgba.size, background)
+        base.paste(rgba, mask=rgba.getchannel("A"))
+        return base
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        im = im.convert("I").point(lambda v: v / 256 if v > 255 else v).convert("L")
+    if im.mode not in ("RGB", "L"):
+        im = im.convert("RGB")
+    return im
+
+
+def normalise(im, dst_fmt: str):
+    """Convert the mode of a frame to something ``dst_fmt`` can store."""
+    if dst_fmt in ("jpg", "bmp", "pdf"):
+        return flatten(im)
+    if dst_fmt == "webp":
+        if im.mode in ("RGB", "RGBA"):
+            return im
+        has_alpha = im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info
+        return im.convert("RGBA" if has_alpha else "RGB")
+    if dst_fmt == "gif":
+        if im.mode in ("P", "L", "RGB", "RGBA"):
+            return im
+        return im.convert("RGBA" if "A" in im.mode else "RGB")
+    if dst_fmt == "png":
+        if im.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+            return im.convert("RGB")
+        if im.mode in ("F", "I;16B"):
+            return im.convert("I")
+        return im
+    if dst_fmt == "tiff":
+        if im.mode in ("PA", "RGBa", "La"):
+            return im.convert("RGBA")
+        return im
+    return im
+
+
+def save_kwargs(dst_fmt: str, quality: str) -> dict:
+    q = QUALITY.get(quality, QUALITY["standard"])
+    if dst_fmt == "jpg":
+        return {"quality": q["jpeg"], "optimize": True}
+    if dst_fmt == "webp":
+        return {"quality": q["webp"], "method": 4}
+    if dst_fmt == "png":
+        return {"compress_level": q["png_level"]}
+    if dst_fmt == "tiff":
+        return {"compression": "tiff_deflate"}
+    if dst_fmt == "pdf":
+        return {"resolution": float(q["pdf_dpi"])}
+    return {}
+
+
+def save_frames(frames: list, path: Path, dst_fmt: str, quality: str,
+                durations: list[int] | None = None, loop: int = 0) -> None:
+    """Save one or more (already loaded) frames to ``path`` in ``dst_fmt``."""
+    kwargs = save_kwargs(dst_fmt, quality)
+    frames = [normalise(f, dst_fmt) for f in frames]
+    first, rest = frames[0], frames[1:]
+    if rest:
+        kwargs["save_all"] = True
+        kwargs["append_images"] = rest
+        if dst_fmt in ANIMATED:
+            kwargs["loop"] = loop
+            if durations:
+                kwargs["duration"] = durations
+    with guarded():
+        first.save(path, format=SAVE_FORMATS[dst_fmt], **kwargs)
+
+
+def open_image(src: Path, src_fmt: str):
+    """Open ``src`` restricted to the Pillow plugin(s) of ``src_fmt``; caller closes it."""
+    Image = _image_module()
+    allowed = PIL_FORMATS.get(src_fmt)
+    if not allowed:
+        raise EngineError("Formato de imagen no soportado", code="unsupported_format")
+    with guarded():
+        im = Image.open(src, formats=allowed)
+    return im
+
+
+def read_frames(src: Path, src_fmt: str, dst_fmt: str, options: ConvertOptions):
+    """Load the frames needed for a conversion. Returns (frames, durations, loop)."""
+    from PIL import ImageOps
+
+    im = open_image(src, src_fmt)
+    try:
+        with guarded():
+            n = check_limits(im)
+            keep_all = n > 1 and (
+                (src_fmt in ANIMATED and dst_fmt in ANIMATED)
+                or (src_fmt == "tiff" and dst_fmt in ("tiff", "pdf"))
+            )
+            frames, durations = [], []
+            loop = int(im.info.get("loop", 0) or 0)
+            for index in range(n if keep_all else 1):
+                options.check_deadline()
+                im.seek(index)
+                frame = im.copy() if keep_all and src_fmt == "tiff" else im.convert(
+                    "RGBA" if keep_all else im.mode)
+                frame.load()
+                if not keep_all and src_fmt == "jpg":
+                    frame = ImageOps.exif_transpose(frame)
+                if src_fmt == "gif" and not keep_all and frame.mode == "P":
+                    frame = frame.convert("RGBA")
+                frames.append(frame)
+                durations.append(int(im.info.get("duration", 100) or 100))
+                if keep_all:
+                    options.report(int(50 * (index + 1) / n))
+            return frames, durations, loop
+    finally:
+        im.close()
+
+
+class PillowEngine(Engine):
+    name = "pillow"
+    priority = 50
+    QUALITY = QUALITY
+
+    def pairs(self) -> set[tuple[str, str]]:
+        result = {(a, b) for a in IMAGE_FORMATS for b in IMAGE_FORMATS if a != b}
+        result |= {(a, "pdf") for a in IMAGE_FORMATS}
+        return result
+
+    def _probe(self) -> bool:
+        Image = _image_module()
+        Image.init()
+        return all(name in Image.OPEN for fmts in PIL_FORMATS.values() for name in fmts[:1])
+
+    def convert(self, src: Path, dst: Path, src_fmt: str, dst_fmt: str,
+                options: ConvertOptions) -> None:
+        if (src_fmt, dst_fmt) not in self.pairs():
+            raise EngineError("Conversión no soportada", code="unsupported_pair")
+        options.begin()
+        options.check_deadline()
+        options.report(1)
+        frames, durations, loop = read_frames(Path(src), src_fmt, dst_fmt, options)
+        options.check_deadline()
+        with workspace(options, "pillow-") as tmp:
+            out = tmp / f"output.{dst_fmt}"
+            save_frames(frames, out, dst_fmt, options.quality, durations, loop)
+            options.check_deadline()
+            deliver(out, Path(dst), options)
+        options.report(100)

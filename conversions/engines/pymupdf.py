@@ -1,0 +1,218 @@
+"""PDF conversions with PyMuPDF: PDF -> text / images / office (via pandoc), images -> PDF."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from . import pandoc as pandoc_engine
+from . import pillow as pillow_engine
+from .base import ConvertOptions, Engine, EngineError, deliver, workspace
+
+MAX_PAGES = 500
+MAX_TEXT_CHARS = 50_000_000
+MAX_RENDER_PIXELS = pillow_engine.MAX_IMAGE_PIXELS
+IMAGE_FORMATS = pillow_engine.IMAGE_FORMATS
+OFFICE_TARGETS = ["docx", "odt", "rtf"]
+
+QUALITY: dict[str, dict[str, int]] = {
+    "basic": {"dpi": 72},
+    "standard": {"dpi": 110},
+    "high": {"dpi": 150},
+    "premium": {"dpi": 220},
+}
+
+
+def _module():
+    import pymupdf
+
+    try:
+        pymupdf.TOOLS.mupdf_display_errors(False)
+        pymupdf.TOOLS.mupdf_display_warnings(False)
+    except Exception:  # pragma: no cover - older/newer API
+        pass
+    return pymupdf
+
+
+def _corrupt(exc: BaseException | None = None) -> EngineError:
+    return EngineError("El PDF está dañado o no es válido", code="corrupt_input",
+                       detail=repr(exc) if exc else "")
+
+
+def open_pdf(src: Path):
+    pymupdf = _module()
+    try:
+        doc = pymupdf.open(str(src), filetype="pdf")
+    except Exception as exc:
+        raise _corrupt(exc) from exc
+    try:
+        if doc.needs_pass or doc.is_encrypted:
+            raise EngineError("El PDF está protegido con contraseña", code="encrypted_pdf")
+        if not doc.is_pdf:
+            raise _corrupt()
+        pages = doc.page_count
+        if pages <= 0:
+            raise _corrupt()
+        if pages > MAX_PAGES:
+            raise EngineError("El PDF tiene demasiadas páginas", code="too_many_pages",
+                              detail=f"{pages} pages")
+    except BaseException:
+        doc.close()
+        raise
+    return doc
+
+
+def extract_blocks(doc, options: ConvertOptions) -> list[list[str]]:
+    """Text blocks per page."""
+    pages: list[list[str]] = []
+    total = 0
+    for index, page in enumerate(doc):
+        options.check_deadline()
+        blocks = []
+        for block in page.get_text("blocks", sort=True):
+            if len(block) >= 7 and block[6] != 0:  # image block
+                continue
+            text = str(block[4]).strip()
+            if text:
+                blocks.append(text)
+                total += len(text)
+        if total > MAX_TEXT_CHARS:
+            raise EngineError("El PDF contiene demasiado texto", code="too_much_text")
+        pages.append(blocks)
+        options.report(int(60 * (index + 1) / max(doc.page_count, 1)))
+    return pages
+
+
+class PyMuPDFEngine(Engine):
+    name = "pymupdf"
+    priority = 30
+    QUALITY = QUALITY
+
+    def pairs(self) -> set[tuple[str, str]]:
+        result = {("pdf", "txt")} | {("pdf", fmt) for fmt in IMAGE_FORMATS}
+        result |= {(fmt, "pdf") for fmt in IMAGE_FORMATS}
+        if pandoc_engine.pandoc_binary():
+            result |= {("pdf", fmt) for fmt in OFFICE_TARGETS}
+        return result
+
+    def _probe(self) -> bool:
+        try:
+            _module()
+        except ImportError:
+            return False
+        return True
+
+    def convert(self, src: Path, dst: Path, src_fmt: str, dst_fmt: str,
+                options: ConvertOptions) -> None:
+        if (src_fmt, dst_fmt) not in self.pairs():
+            raise EngineError("Conversión no soportada", code="unsupported_pair")
+        options.begin()
+        options.check_deadline()
+        options.report(1)
+        src, dst = Path(src), Path(dst)
+        with workspace(options, "pymupdf-") as tmp:
+            out = tmp / f"output.{dst_fmt}"
+            if src_fmt in IMAGE_FORMATS:
+                self._image_to_pdf(src, src_fmt, out, options, tmp)
+            elif dst_fmt == "txt":
+                self._pdf_to_text(src, out, options)
+            elif dst_fmt in IMAGE_FORMATS:
+                self._pdf_to_image(src, out, dst_fmt, options)
+            else:
+                self._pdf_to_office(src, out, dst_fmt, options, tmp)
+            options.check_deadline()
+            deliver(out, dst, options)
+        options.report(100)
+
+    # ------------------------------------------------------------------ pdf ->
+
+    def _pdf_to_text(self, src: Path, out: Path, options: ConvertOptions) -> None:
+        doc = open_pdf(src)
+        try:
+            pages = extract_blocks(doc, options)
+        except EngineError:
+            raise
+        except Exception as exc:
+            raise _corrupt(exc) from exc
+        finally:
+            doc.close()
+        text = "\n\f\n".join("\n\n".join(blocks) for blocks in pages).strip() + "\n"
+        out.write_text(text, encoding="utf-8")
+
+    def _pdf_to_image(self, src: Path, out: Path, dst_fmt: str,
+                      options: ConvertOptions) -> None:
+        from PIL import Image
+
+        pymupdf = _module()
+        dpi = self.quality(options)["dpi"]
+        doc = open_pdf(src)
+        try:
+            page = doc[0]
+            rect = page.rect
+            w_in, h_in = rect.width / 72.0, rect.height / 72.0
+            if w_in <= 0 or h_in <= 0:
+                raise _corrupt()
+            # Clamp the resolution so the bitmap stays under the pixel cap.
+            max_dpi = (MAX_RENDER_PIXELS / (w_in * h_in)) ** 0.5
+            dpi = max(1, min(dpi, int(max_dpi)))
+            pix = page.get_pixmap(dpi=dpi, alpha=False, colorspace=pymupdf.csRGB)
+            image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+        except EngineError:
+            raise
+        except Exception as exc:
+            raise _corrupt(exc) from exc
+        finally:
+            doc.close()
+        options.check_deadline()
+        options.report(70)
+        pillow_engine.save_frames([image], out, dst_fmt, options.quality)
+
+    def _pdf_to_office(self, src: Path, out: Path, dst_fmt: str, options: ConvertOptions,
+                       tmp: Path) -> None:
+        doc = open_pdf(src)
+        try:
+            pages = extract_blocks(doc, options)
+        except EngineError:
+            raise
+        except Exception as exc:
+            raise _corrupt(exc) from exc
+        finally:
+            doc.close()
+        parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'>"
+                 "<title>Documento</title></head><body>"]
+        for number, blocks in enumerate(pages):
+            if number:
+                parts.append("<hr />")
+            for block in blocks:
+                lines = [html.escape(line) for line in block.splitlines()]
+                parts.append("<p>" + "<br />".join(lines) + "</p>")
+        parts.append("</body></html>")
+        source = tmp / "extracted.html"
+        source.write_text("\n".join(parts), encoding="utf-8")
+        pandoc_engine.run_pandoc(source, pandoc_engine.READERS["html"], out,
+                                 pandoc_engine.WRITERS[dst_fmt], options, tmp)
+
+    # ------------------------------------------------------------------ images -> pdf
+
+    def _image_to_pdf(self, src: Path, src_fmt: str, out: Path, options: ConvertOptions,
+                      tmp: Path) -> None:
+        pymupdf = _module()
+        frames, _durations, _loop = pillow_engine.read_frames(src, src_fmt, "pdf", options)
+        dpi = float(self.quality(options)["dpi"])
+        doc = pymupdf.open()
+        try:
+            for index, frame in enumerate(frames):
+                options.check_deadline()
+                png = tmp / f"page{index}.png"
+                pillow_engine.save_frames([frame], png, "png", "basic")
+                width, height = frame.size
+                page = doc.new_page(width=width * 72.0 / dpi, height=height * 72.0 / dpi)
+                page.insert_image(page.rect, filename=str(png))
+                png.unlink()
+            doc.save(str(out), garbage=3, deflate=True)
+        except EngineError:
+            raise
+        except Exception as exc:
+            raise _corrupt(exc) from exc
+        finally:
+            doc.close()

@@ -1,0 +1,74 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import AnonymousSession, User
+from anclora.core.models import BaseModel
+from storage.models import StoredFile
+
+
+class Conversion(BaseModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("en cola")
+        PROCESSING = "processing", _("procesando")
+        COMPLETED = "completed", _("completada")
+        FAILED = "failed", _("fallida")
+        CANCELLED = "cancelled", _("cancelada")
+
+    class Quality(models.TextChoices):
+        BASIC = "basic", _("básica")
+        STANDARD = "standard", _("estándar")
+        HIGH = "high", _("alta")
+        PREMIUM = "premium", _("premium")
+
+    ACTIVE_STATUSES = (Status.PENDING, Status.PROCESSING)
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="conversions")
+    session = models.ForeignKey(AnonymousSession, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="conversions")
+    batch_id = models.UUIDField(db_index=True)
+    source = models.ForeignKey(StoredFile, on_delete=models.PROTECT, related_name="conversions_as_source")
+    output = models.ForeignKey(StoredFile, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="conversions_as_output")
+    original_format = models.CharField(max_length=16)
+    target_format = models.CharField(max_length=16)
+    conversion_type = models.CharField(max_length=32)
+    quality = models.CharField(max_length=16, choices=Quality.choices, default=Quality.STANDARD)
+    options = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING,
+                              db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    engine = models.CharField(max_length=32, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    paid_by = models.CharField(max_length=16, blank=True,
+                               help_text=_("allowance / credit / payment"))
+    priority = models.BooleanField(default=False)
+    webhook_url = models.URLField(blank=True)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("conversión")
+        verbose_name_plural = _("conversiones")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(user__isnull=False) | Q(session__isnull=False),
+                                   name="conversion_has_owner"),
+            models.CheckConstraint(condition=Q(progress__gte=0, progress__lte=100),
+                                   name="conversion_progress_0_100"),
+            models.CheckConstraint(condition=~Q(status="completed") | Q(output__isnull=False),
+                                   name="conversion_completed_has_output"),
+        ]
+        indexes = [models.Index(fields=["status", "lease_expires_at"])]
+
+    def __str__(self):
+        return f"{self.original_format}→{self.target_format} ({self.status})"
+
+    @property
+    def file_size_mb(self) -> float:
+        return round(self.source.size / (1024 * 1024), 2)

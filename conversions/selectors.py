@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from anclora.core.errors import ApplicationError
+from storage.owners import Owner
+
+from .models import Conversion
+
+
+def conversion_list_for_owner(*, owner: Owner | None) -> QuerySet[Conversion]:
+    if owner is None:
+        return Conversion.objects.none()
+    return (Conversion.objects.filter(owner.filter()).select_related("source", "output")
+            .order_by("-created_at"))
+
+
+def conversion_get_for_owner(*, owner: Owner | None, conversion_id) -> Conversion:
+    """The caller's conversion or 404 (another user's or session's looks like none)."""
+    conversion = conversion_list_for_owner(owner=owner).filter(pk=conversion_id).first()
+    if conversion is None:
+        raise ApplicationError(_("Conversión no encontrada."), code="not_found", status=404)
+    return conversion
+
+
+def queue_status(*, now=None) -> dict:
+    now = now or timezone.now()
+    counts = Conversion.objects.aggregate(
+        pending=Count("pk", filter=Q(status=Conversion.Status.PENDING)),
+        processing=Count("pk", filter=Q(status=Conversion.Status.PROCESSING)),
+    )
+    wait = (Conversion.objects.filter(started_at__isnull=False, started_at__gte=now - timedelta(hours=1))
+            .aggregate(avg=Avg(ExpressionWrapper(F("started_at") - F("queued_at"),
+                                                 output_field=DurationField())))["avg"])
+    depth_per_worker = (counts["pending"] + counts["processing"]) / max(settings.CONVERSION_WORKERS, 1)
+    return {
+        "pending_conversions": counts["pending"],
+        "processing_conversions": counts["processing"],
+        "average_wait_time_minutes": round(wait.total_seconds() / 60, 2) if wait else 0.0,
+        "server_load": load_label(depth_per_worker),
+    }
+
+
+def load_label(depth_per_worker: float) -> str:
+    """low below 2 jobs per worker, medium below 10, high from there."""
+    if depth_per_worker < 2:
+        return "low"
+    if depth_per_worker < 10:
+        return "medium"
+    return "high"

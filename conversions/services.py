@@ -1,0 +1,305 @@
+"""Conversion jobs: request (validate, store, enqueue), execute (claim, convert, store), cancel."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.selectors import plan_for_user
+from anclora.core import events
+from anclora.core.errors import ApplicationError
+from storage import services as storage_services
+from storage.models import StoredFile
+from storage.owners import Owner
+
+from .detection import check_upload
+from .engines.base import QUALITY_LEVELS, ConvertOptions, EngineError
+from .engines.registry import default_registry
+from .formats import CONTENT_TYPES, canonical, conversion_type
+from .models import Conversion
+
+logger = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+MAX_ATTEMPTS = 3
+# Codes of detection failures that mean "the content is not what it claims / not convertible".
+UNSUPPORTED_MEDIA_CODES = {"content_mismatch", "unsupported_content", "zip_bomb", "unsafe_archive",
+                           "encrypted_archive", "unsafe_input"}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded file as the web layer received it (already on local disk)."""
+
+    path: Path
+    name: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Authorization:
+    paid_by: str
+    priority: bool
+    max_size_mb: int
+
+
+def conversion_authorize(*, owner: Owner, total_files: int, use_credit: bool = False,
+                         transaction_id=None) -> Authorization:
+    """Who pays and with what limits. Billing plugs in here; until then the plan allows it."""
+    plan = plan_for_user(owner.user)
+    return Authorization(paid_by="allowance", priority=plan.priority_queue,
+                         max_size_mb=plan.max_file_size_mb)
+
+
+def max_upload_bytes_for(*, owner: Owner, paid: bool = False) -> int:
+    """The largest request body this caller may send (checked before the body is read)."""
+    if paid:
+        return settings.MAX_UPLOAD_MB * MB
+    return min(plan_for_user(owner.user).max_file_size_mb, settings.MAX_UPLOAD_MB) * MB
+
+
+def _validate_target(target_format: str) -> str:
+    target = canonical(target_format)
+    if target is None:
+        raise ApplicationError(_("Formato de destino no soportado."), code="unsupported_format",
+                               details={"target_format": [_("Formato de destino no soportado.")]})
+    return target
+
+
+def _validate_quality(quality: str) -> str:
+    if quality not in QUALITY_LEVELS:
+        raise ApplicationError(_("Calidad no válida."), code="invalid_quality",
+                               details={"quality": [f"{', '.join(QUALITY_LEVELS)}"]})
+    return quality
+
+
+def _inspect(upload: Upload, target: str, max_bytes: int) -> str:
+    """The source format from the content; raises 413/415/400 ApplicationErrors."""
+    if upload.size > max_bytes:
+        raise ApplicationError(
+            _("El archivo supera el tamaño máximo de tu plan (%(mb)d MB).") % {"mb": max_bytes // MB},
+            code="file_too_large", status=413, details={"file": [upload.name]},
+        )
+    claimed = canonical(Path(upload.name).suffix) or canonical(target)
+    try:
+        if canonical(Path(upload.name).suffix) is None:
+            from .detection import detect_format
+
+            detected = detect_format(upload.path)
+            if detected is None:
+                raise EngineError(code="unsupported_content",
+                                  message=_("No se reconoce el contenido del archivo"))
+            claimed = detected
+        source = check_upload(upload.path, claimed)
+    except EngineError as exc:
+        status = 415 if exc.code in UNSUPPORTED_MEDIA_CODES else 400
+        raise ApplicationError(f"{upload.name}: {exc.message}", code=exc.code, status=status,
+                               details={"file": [upload.name]}) from exc
+    if source == target:
+        raise ApplicationError(_("El archivo ya está en ese formato."), code="same_format",
+                               details={"target_format": [target]})
+    if default_registry().engine_for(source, target) is None:
+        raise ApplicationError(
+            _("No se puede convertir de %(src)s a %(dst)s.") % {"src": source, "dst": target},
+            code="unsupported_pair", details={"target_format": [f"{source}->{target}"]},
+        )
+    return source
+
+
+def conversion_request(
+    *,
+    owner: Owner,
+    uploads: list[Upload],
+    target_format: str,
+    quality: str = "standard",
+    use_credit: bool = False,
+    transaction_id=None,
+    webhook_url: str = "",
+) -> list[Conversion]:
+    """Validate every file first (nothing is stored if one is refused), then store and enqueue."""
+    if not uploads:
+        raise ApplicationError(_("No se ha enviado ningún archivo."), code="no_file",
+                               details={"file": [_("Este campo es obligatorio.")]})
+    target = _validate_target(target_format)
+    quality = _validate_quality(quality)
+    auth = conversion_authorize(owner=owner, total_files=len(uploads), use_credit=use_credit,
+                                transaction_id=transaction_id)
+    max_bytes = min(auth.max_size_mb, settings.MAX_UPLOAD_MB) * MB
+    sources = [_inspect(upload, target, max_bytes) for upload in uploads]
+
+    batch_id = uuid.uuid4()
+    created: list[Conversion] = []
+    with transaction.atomic():
+        for upload, source in zip(uploads, sources, strict=True):
+            stored = storage_services.stored_file_create(
+                owner=owner, path=upload.path, kind=StoredFile.Kind.ORIGINAL,
+                original_filename=upload.name, file_format=source,
+                content_type=CONTENT_TYPES[source],
+            )
+            conversion = Conversion.objects.create(
+                **owner.fields(), batch_id=batch_id, source=stored, original_format=source,
+                target_format=target, conversion_type=conversion_type(source, target),
+                quality=quality, paid_by=auth.paid_by, priority=auth.priority,
+                webhook_url=webhook_url or "",
+            )
+            created.append(conversion)
+            transaction.on_commit(lambda c=conversion: conversion_enqueue(conversion=c))
+    return created
+
+
+def conversion_enqueue(*, conversion: Conversion) -> None:
+    from .tasks import conversion_run
+
+    conversion_run.apply_async(args=[str(conversion.pk)],
+                               queue="priority" if conversion.priority else "default")
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
+
+
+def conversion_claim(*, conversion_id) -> bool:
+    """Take the job for this worker. A duplicate delivery, a cancelled or finished job: False.
+
+    A job left in `processing` by a killed worker can be claimed again once its lease has
+    run out (a redelivered message or the reaper's re-queue), up to MAX_ATTEMPTS.
+    """
+    now = timezone.now()
+    claimable = Q(status=Conversion.Status.PENDING) | Q(
+        status=Conversion.Status.PROCESSING, lease_expires_at__lt=now
+    )
+    return bool(
+        Conversion.objects.filter(claimable, pk=conversion_id, attempts__lt=MAX_ATTEMPTS).update(
+            status=Conversion.Status.PROCESSING, started_at=now, lease_expires_at=now + _lease(),
+            attempts=F("attempts") + 1, progress=0,
+        )
+    )
+
+
+def _progress_reporter(conversion_id):
+    last = {"value": -1}
+
+    def report(percent: int) -> None:
+        percent = max(0, min(99, int(percent)))
+        if percent >= last["value"] + 5:
+            last["value"] = percent
+            Conversion.objects.filter(pk=conversion_id, status=Conversion.Status.PROCESSING).update(
+                progress=percent
+            )
+
+    return report
+
+
+def conversion_execute(*, conversion_id) -> str:
+    """Run one claimed job end to end. Returns the final status (or 'skipped')."""
+    if not conversion_claim(conversion_id=conversion_id):
+        return "skipped"
+    conversion = Conversion.objects.select_related("source", "user", "session").get(pk=conversion_id)
+    owner = Owner(user=conversion.user, session=conversion.session)
+    with tempfile.TemporaryDirectory(prefix="anclora-job-") as workdir:
+        work = Path(workdir)
+        src_path = work / f"source.{conversion.original_format}"
+        dst_path = work / f"output.{conversion.target_format}"
+        try:
+            storage_services.stored_file_fetch(stored_file=conversion.source, destination=src_path)
+            engine = default_registry().engine_for(conversion.original_format, conversion.target_format)
+            if engine is None:
+                raise EngineError(code="unsupported_pair", message=_("Conversión no soportada en este servidor"))
+            Conversion.objects.filter(pk=conversion.pk).update(engine=engine.name)
+            options = ConvertOptions(
+                quality=conversion.quality, time_limit=settings.CONVERSION_ENGINE_TIME_LIMIT,
+                progress=_progress_reporter(conversion.pk),
+                max_output_bytes=settings.MAX_UPLOAD_MB * MB, workdir=work / "engine",
+            )
+            (work / "engine").mkdir()
+            engine.convert(src_path, dst_path, conversion.original_format, conversion.target_format,
+                           options)
+        except EngineError as exc:
+            logger.info("conversion %s failed: %s (%s)", conversion.pk, exc.code, exc.detail)
+            return conversion_fail(conversion_id=conversion.pk, message=exc.message, code=exc.code)
+        stem = Path(conversion.source.original_filename).stem or "archivo"
+        return _conversion_complete(conversion=conversion, owner=owner, path=dst_path,
+                                    filename=f"{stem}.{conversion.target_format}")
+
+
+def _conversion_complete(*, conversion: Conversion, owner: Owner, path: Path, filename: str) -> str:
+    with transaction.atomic():
+        output = storage_services.stored_file_create(
+            owner=owner, path=path, kind=StoredFile.Kind.CONVERTED, original_filename=filename,
+            file_format=conversion.target_format,
+            content_type=CONTENT_TYPES[conversion.target_format],
+        )
+        done = Conversion.objects.filter(pk=conversion.pk, status=Conversion.Status.PROCESSING).update(
+            status=Conversion.Status.COMPLETED, output=output, progress=100,
+            finished_at=timezone.now(), lease_expires_at=None,
+        )
+        if not done:  # cancelled (or reaped) meanwhile: drop the output
+            storage_services.stored_file_delete(stored_file=output)
+            return Conversion.objects.values_list("status", flat=True).get(pk=conversion.pk)
+        events.publish("conversion_completed", conversion_id=conversion.pk)
+    return Conversion.Status.COMPLETED
+
+
+def conversion_fail(*, conversion_id, message: str, code: str = "conversion_failed") -> str:
+    with transaction.atomic():
+        failed = Conversion.objects.filter(pk=conversion_id, status__in=Conversion.ACTIVE_STATUSES).update(
+            status=Conversion.Status.FAILED, error_message=message[:500], error_code=code[:64],
+            finished_at=timezone.now(), lease_expires_at=None,
+        )
+        if failed:
+            events.publish("conversion_failed", conversion_id=conversion_id)
+    return Conversion.Status.FAILED
+
+
+def conversion_cancel(*, conversion: Conversion) -> Conversion:
+    with transaction.atomic():
+        cancelled = Conversion.objects.filter(
+            pk=conversion.pk, status__in=Conversion.ACTIVE_STATUSES
+        ).update(status=Conversion.Status.CANCELLED, finished_at=timezone.now(), lease_expires_at=None)
+        if not cancelled:
+            conversion.refresh_from_db()
+            raise ApplicationError(
+                _("Solo se pueden cancelar conversiones en cola o en proceso."),
+                code="not_cancellable", status=409, details={"status": [conversion.status]},
+            )
+        events.publish("conversion_failed", conversion_id=conversion.pk)
+    conversion.refresh_from_db()
+    return conversion
+
+
+def conversions_reap(*, now=None) -> dict:
+    """Jobs whose worker vanished: re-queue them while attempts remain, else fail them."""
+    now = now or timezone.now()
+    stuck = Conversion.objects.filter(status=Conversion.Status.PROCESSING, lease_expires_at__lt=now)
+    requeued = failed = 0
+    for conversion in stuck.only("pk", "attempts", "priority").iterator():
+        if conversion.attempts >= MAX_ATTEMPTS:
+            conversion_fail(conversion_id=conversion.pk, code="worker_lost",
+                            message=_("La conversión se interrumpió demasiadas veces."))
+            failed += 1
+        else:
+            transaction.on_commit(lambda c=conversion: conversion_enqueue(conversion=c))
+            requeued += 1
+    logger.info("reaper: %d re-queued, %d failed", requeued, failed)
+    return {"requeued": requeued, "failed": failed}
+
+
+def conversions_adopt(*, session_id, user) -> int:
+    return Conversion.objects.filter(session_id=session_id, user__isnull=True).update(user=user)
+
+
+def conversion_release(*, conversion_id) -> None:
+    """Give a claimed job back to the queue (before a retry of a transient error)."""
+    Conversion.objects.filter(pk=conversion_id, status=Conversion.Status.PROCESSING).update(
+        status=Conversion.Status.PENDING, lease_expires_at=None
+    )

@@ -1,0 +1,56 @@
+import itertools
+
+import pytest
+
+from accounts import services as account_services
+from conversions.tests import enginefiles
+
+PASSWORD = "Secreta123!"
+_n = itertools.count()
+
+
+@pytest.fixture
+def make_user(db):
+    def make(**extra):
+        return account_services.user_create(email=f"conv{next(_n)}@example.com", password=PASSWORD,
+                                            **extra)
+
+    return make
+
+
+@pytest.fixture
+def sample(tmp_path):
+    """sample("png") -> path of a small real file of that format."""
+    def make(fmt: str, name: str | None = None):
+        path = tmp_path / (name or f"sample-{next(_n)}.{fmt}")
+        return enginefiles.make_sample(path, fmt)
+
+    return make
+
+
+def upload(client, paths, target, *, names=None, quality=None, **extra):
+    files = []
+    names = names or [p.name for p in paths]
+    handles = [open(p, "rb") for p in paths]
+    try:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        for handle, name in zip(handles, names, strict=True):
+            files.append(SimpleUploadedFile(name, handle.read()))
+        data = {"file": files, "target_format": target, **extra}
+        if quality:
+            data["quality"] = quality
+        return client.post("/api/conversion/convert", data, format="multipart")
+    finally:
+        for handle in handles:
+            handle.close()
+
+
+@pytest.fixture
+def no_worker(monkeypatch):
+    """Jobs stay pending: nothing is enqueued."""
+    from conversions import services
+
+    queued = []
+    monkeypatch.setattr(services, "conversion_enqueue", lambda conversion: queued.append(conversion.pk))
+    return queued

@@ -1,0 +1,117 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from conversions import services
+from conversions.models import Conversion
+from storage.models import StoredFile
+
+from .conftest import upload
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _pending(api_client, sample, fmt="png", target="jpg"):
+    body = upload(api_client, [sample(fmt)], target).json()
+    return body["conversions"][0]["id"]
+
+
+def test_task_delivered_twice_makes_one_output(api_client, sample, no_worker):
+    cid = _pending(api_client, sample)
+    from conversions.tasks import conversion_run
+
+    assert conversion_run.apply(args=[cid]).get() == "completed"
+    assert conversion_run.apply(args=[cid]).get() == "skipped"
+    assert StoredFile.objects.filter(kind="converted").count() == 1
+    assert Conversion.objects.get(pk=cid).attempts == 1
+
+
+def test_claim_is_exclusive(api_client, sample, no_worker):
+    cid = _pending(api_client, sample)
+    assert services.conversion_claim(conversion_id=cid) is True
+    assert services.conversion_claim(conversion_id=cid) is False
+
+
+def test_reaper_requeues_then_fails_stuck_jobs(api_client, sample, no_worker):
+    cid = _pending(api_client, sample)
+    assert services.conversion_claim(conversion_id=cid)
+    # the worker died: lease runs out
+    Conversion.objects.filter(pk=cid).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert services.conversions_reap() == {"requeued": 1, "failed": 0}
+    assert [str(x) for x in no_worker] == [cid, cid]  # first enqueue, then the reaper's
+    # the re-queued message claims it again and completes
+    assert services.conversion_execute(conversion_id=cid) == "completed"
+
+    cid2 = _pending(api_client, sample)
+    Conversion.objects.filter(pk=cid2).update(status="processing", attempts=services.MAX_ATTEMPTS,
+                                              lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert services.conversions_reap() == {"requeued": 0, "failed": 1}
+    failed = Conversion.objects.get(pk=cid2)
+    assert failed.status == "failed" and failed.error_code == "worker_lost" and failed.error_message
+
+
+def test_reaper_leaves_healthy_jobs_alone(api_client, sample, no_worker):
+    cid = _pending(api_client, sample)
+    services.conversion_claim(conversion_id=cid)
+    assert services.conversions_reap() == {"requeued": 0, "failed": 0}
+    assert Conversion.objects.get(pk=cid).status == "processing"
+
+
+def test_cancel_while_processing_drops_the_output(api_client, sample, no_worker, monkeypatch):
+    cid = _pending(api_client, sample)
+    original = services._conversion_complete
+
+    def cancel_then_complete(**kwargs):
+        Conversion.objects.filter(pk=cid).update(status="cancelled")
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, "_conversion_complete", cancel_then_complete)
+    assert services.conversion_execute(conversion_id=cid) == "cancelled"
+    assert not StoredFile.objects.filter(kind="converted", is_deleted=False).exists()
+
+
+def test_engine_failure_marks_failed_with_message(api_client, sample, no_worker, monkeypatch):
+    from conversions.engines.base import EngineError
+    from conversions.engines.pillow import PillowEngine
+
+    def broken(self, *args, **kwargs):
+        raise EngineError("Imagen dañada", code="corrupt_input", detail="/tmp/secret path")
+
+    monkeypatch.setattr(PillowEngine, "convert", broken)
+    cid = _pending(api_client, sample)
+    assert services.conversion_execute(conversion_id=cid) == "failed"
+    conversion = Conversion.objects.get(pk=cid)
+    assert conversion.error_message == "Imagen dañada" and conversion.error_code == "corrupt_input"
+    assert "/tmp" not in conversion.error_message
+
+
+def test_completion_event_fires_once(api_client, sample, no_worker):
+    from anclora.core import events
+
+    seen = []
+    handler = seen.append
+
+    events.subscribe("conversion_completed", lambda conversion_id: handler(conversion_id))
+    try:
+        cid = _pending(api_client, sample)
+        services.conversion_execute(conversion_id=cid)
+        services.conversion_execute(conversion_id=cid)
+    finally:
+        events._subscribers["conversion_completed"].clear()
+    assert [str(x) for x in seen] == [cid]
+
+
+def test_quality_recorded_and_changes_output(api_client, sample):
+    big = sample("png")
+    from PIL import Image
+
+    Image.effect_noise((256, 256), 60).convert("RGB").save(big)
+    basic = upload(api_client, [big], "jpg", quality="basic").json()["conversions"][0]
+    premium = upload(api_client, [big], "jpg", quality="premium").json()["conversions"][0]
+    sizes = {}
+    for item in (basic, premium):
+        conversion = Conversion.objects.select_related("output").get(pk=item["id"])
+        assert conversion.quality == item["quality"]
+        sizes[conversion.quality] = conversion.output.size
+    assert sizes["premium"] > sizes["basic"]

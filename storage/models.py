@@ -1,0 +1,45 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import AnonymousSession, User
+from anclora.core.models import BaseModel
+
+
+class StoredFile(BaseModel):
+    """Bytes kept in Django's storage (local or S3) and what we know about them."""
+
+    class Kind(models.TextChoices):
+        ORIGINAL = "original", _("original")
+        CONVERTED = "converted", _("convertido")
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="stored_files")
+    session = models.ForeignKey(AnonymousSession, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="stored_files")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    storage_name = models.CharField(max_length=512, unique=True)
+    original_filename = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=16)
+    size = models.BigIntegerField()
+    content_type = models.CharField(max_length=127)
+    checksum = models.CharField(max_length=64, help_text="SHA-256")
+    expires_at = models.DateTimeField(db_index=True)
+    is_deleted = models.BooleanField(default=False, db_index=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("archivo")
+        verbose_name_plural = _("archivos")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(user__isnull=False) | Q(session__isnull=False),
+                                   name="stored_file_has_owner"),
+            models.CheckConstraint(condition=Q(size__gte=0), name="stored_file_size_gte_0"),
+            models.CheckConstraint(condition=Q(is_deleted=False) | Q(deleted_at__isnull=False),
+                                   name="stored_file_deleted_has_time"),
+        ]
+        indexes = [models.Index(fields=["is_deleted", "expires_at"])]
+
+    def __str__(self):
+        return f"{self.original_filename} ({self.kind})"

@@ -1,0 +1,77 @@
+"""Who owns a row: a user or an anonymous session (exactly what the request carries)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from accounts.models import AnonymousSession, User
+
+
+@dataclass(frozen=True)
+class Owner:
+    user: User | None = None
+    session: AnonymousSession | None = None
+
+    def __post_init__(self):
+        if self.user is None and self.session is None:
+            raise ValueError("an owner needs a user or a session")
+
+    @property
+    def is_user(self) -> bool:
+        return self.user is not None
+
+    def filter(self) -> Q:
+        """Rows owned by this caller (fields `user` and `session`)."""
+        if self.user is not None:
+            return Q(user=self.user)
+        return Q(session=self.session, user__isnull=True)
+
+    def fields(self) -> dict:
+        return {"user": self.user, "session": None if self.user else self.session}
+
+
+SESSION_KEY = "anon_session_id"
+
+
+def session_id_from_request(request) -> str | None:
+    """session_id from the body, the query string, the X-Session-Id header or the page session."""
+    value = None
+    data = getattr(request, "data", None)
+    if data is not None and hasattr(data, "get"):
+        value = data.get("session_id")
+    if not value:
+        value = getattr(request, "query_params", request.GET).get("session_id")
+    if not value:
+        value = request.headers.get("X-Session-Id")
+    if not value and hasattr(request, "session"):
+        value = request.session.get(SESSION_KEY)
+    return value or None
+
+
+def owner_from_request(request, *, create: bool = False) -> Owner | None:
+    """The caller as an owner: the signed-in user, else the anonymous session.
+
+    With ``create`` a caller without a session gets a new one (returned to them as session_id);
+    without it, an unknown caller is None (and sees nothing).
+    """
+    from accounts import services as account_services
+    from accounts.models import AnonymousSession
+
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return Owner(user=user)
+    session_id = session_id_from_request(request)
+    if session_id:
+        if create:
+            return Owner(session=account_services.anonymous_session_get_or_create(session_id=session_id))
+        account_services.parse_session_id(session_id)  # 400 on garbage
+        session = AnonymousSession.objects.filter(pk=session_id).first()
+        return Owner(session=session) if session else None
+    if create:
+        session = account_services.anonymous_session_get_or_create()
+        if hasattr(request, "session"):
+            request.session[SESSION_KEY] = str(session.session_id)
+        return Owner(session=session)
+    return None
