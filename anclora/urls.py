@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.urls_api import auth_urlpatterns, users_urlpatterns
 from anclora.core import views as core_views
+from conversions import views as conversion_views
 
 api_urlpatterns = [
     path("health", core_views.HealthApi.as_view(), name="health"),
@@ -16,8 +17,9 @@ api_urlpatterns = [
 ]
 
 urlpatterns = [
-    path("", core_views.home_view, name="home"),
+    path("", conversion_views.convert_page, name="home"),
     path("", include("accounts.urls")),
+    path("", include("conversions.urls")),
     path("api/", include((api_urlpatterns, "api"))),
     path("admin/", admin.site.urls),
 ]

@@ -52,7 +52,3 @@ def permission_denied(request, exception=None):
     if _is_api(request):
         return json_error_response(_("No tienes permiso para esta acción."), "forbidden", 403)
     return render(request, "403.html", status=403)
-
-
-def home_view(request):
-    return render(request, "home.html")

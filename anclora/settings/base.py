@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "anclora.core.middleware.ApplicationErrorPageMiddleware",
 ]
 
 ROOT_URLCONF = "anclora.urls"
@@ -243,7 +244,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CONVERSION_SOFT_TIME_LIMIT", default=600)
 CELERY_TASK_TIME_LIMIT = env.int("CONVERSION_HARD_TIME_LIMIT", default=660)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Unacked messages (a killed worker) come back after this; above the hard time limit.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
 if CELERY_BROKER_URL.startswith("sqla+"):
     # The SQLAlchemy transport cannot broadcast remote-control commands.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False

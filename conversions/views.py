@@ -1,0 +1,101 @@
+"""Convert page (works without JavaScript, better with it) and "my conversions"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.selectors import plan_for_user
+from anclora.core.errors import ApplicationError
+from storage.owners import owner_from_request
+
+from . import downloads, selectors, services
+from .catalog import targets_by_source
+from .engines.base import QUALITY_LEVELS
+from .formats import ALL_FORMATS, CATEGORIES
+from .forms import ConvertForm
+from .models import Conversion
+
+
+def _all_targets(targets: dict[str, list[str]]) -> list[str]:
+    found = {dst for dsts in targets.values() for dst in dsts}
+    return [fmt for fmt in ALL_FORMATS if fmt in found]
+
+
+def convert_page(request):
+    owner = owner_from_request(request, create=True)
+    targets = targets_by_source()
+    plan = plan_for_user(owner.user)
+    form = ConvertForm(target_choices=_all_targets(targets))
+    context = {
+        "form": form,
+        "config": json.dumps({
+            "targets": targets,
+            "categories": CATEGORIES,
+            "qualities": list(QUALITY_LEVELS),
+            "maxSizeMb": plan.max_file_size_mb,
+            "sessionId": str(owner.session.pk) if owner.session else None,
+        }),
+        "plan": plan,
+        "recent": selectors.conversion_list_for_owner(owner=owner)[:5],
+    }
+    return render(request, "conversions/convert.html", context)
+
+
+@require_POST
+def convert_submit(request):
+    """The no-JavaScript path: a plain multipart form post."""
+    owner = owner_from_request(request, create=True)
+    form = ConvertForm(request.POST, request.FILES,
+                       target_choices=_all_targets(targets_by_source()))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("home")
+    try:
+        created = services.conversion_request(
+            owner=owner,
+            uploads=[services.Upload(path=Path(f.temporary_file_path()), name=f.name, size=f.size)
+                     for f in form.cleaned_data["file"]],
+            target_format=form.cleaned_data["target_format"], quality=form.cleaned_data["quality"],
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("home")
+    messages.success(request, _("Conversión en marcha: %(n)d archivo(s).") % {"n": len(created)})
+    return redirect("conversions:list")
+
+
+def conversion_list_page(request):
+    owner = owner_from_request(request)
+    conversions = list(selectors.conversion_list_for_owner(owner=owner)[:100])
+    active = any(c.status in Conversion.ACTIVE_STATUSES for c in conversions)
+    return render(request, "conversions/list.html", {"conversions": conversions, "active": active})
+
+
+def conversion_download_page(request, conversion_id):
+    conversion = selectors.conversion_get_for_owner(owner=owner_from_request(request),
+                                                    conversion_id=conversion_id)
+    return downloads.conversion_output_response(conversion)
+
+
+def batch_download_page(request, batch_id):
+    conversions = selectors.conversion_list_for_owner(owner=owner_from_request(request)).filter(
+        batch_id=batch_id
+    )
+    return downloads.batch_zip_response(list(conversions), batch_id=batch_id)
+
+
+@require_POST
+def conversion_cancel_page(request, conversion_id):
+    conversion = selectors.conversion_get_for_owner(owner=owner_from_request(request),
+                                                    conversion_id=conversion_id)
+    services.conversion_cancel(conversion=conversion)
+    messages.info(request, _("Conversión cancelada."))
+    return redirect("conversions:list")

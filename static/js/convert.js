@@ -1,0 +1,239 @@
+/* Convert page: drag and drop, detected types, valid targets, upload progress, job polling. */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+  var form = document.getElementById("convert-form");
+  if (!form) return;
+  var config = JSON.parse(form.dataset.config);
+  var input = document.getElementById("id_file");
+  var dropzone = document.getElementById("dropzone");
+  var fileList = document.getElementById("file-list");
+  var target = document.getElementById("id_target_format");
+  var quality = document.getElementById("id_quality");
+  var errorBox = document.getElementById("form-error");
+  var button = document.getElementById("convert-button");
+  var progressBlock = document.getElementById("upload-progress");
+  var uploadBar = document.getElementById("upload-bar");
+  var uploadText = document.getElementById("upload-text");
+  var results = document.getElementById("results");
+  var resultList = document.getElementById("result-list");
+  var zipLink = document.getElementById("zip-link");
+  var t = {};
+  document.querySelectorAll("#i18n").forEach(function (tpl) {
+    tpl.content.querySelectorAll("[data-key]").forEach(function (el) { t[el.dataset.key] = el.textContent; });
+  });
+  var allTargets = Array.prototype.map.call(target.options, function (o) { return o.value; });
+  var files = [];
+  var detected = [];
+  var ALIASES = { jpeg: "jpg", jpe: "jpg", tif: "tiff", m4a: "aac", oga: "ogg", text: "txt", m4v: "mp4", qt: "mov" };
+
+  function ascii(bytes, start, end) { return String.fromCharCode.apply(null, bytes.slice(start, end)); }
+
+  // Mirror of the server's magic-byte detection (the server decides; this only guides the form).
+  function sniff(bytes, name) {
+    var b = bytes;
+    if (b.length === 0) return null;
+    if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "jpg";
+    if (ascii(b, 1, 4) === "PNG") return "png";
+    if (ascii(b, 0, 4) === "GIF8") return "gif";
+    if (ascii(b, 0, 2) === "BM") return "bmp";
+    if ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a) || (b[0] === 0x4d && b[1] === 0x4d && b[3] === 0x2a)) return "tiff";
+    if (ascii(b, 0, 4) === "RIFF") {
+      var kind = ascii(b, 8, 12);
+      if (kind === "WEBP") return "webp";
+      if (kind === "WAVE") return "wav";
+      if (kind === "AVI ") return "avi";
+    }
+    if (ascii(b, 0, 5) === "%PDF-") return "pdf";
+    if (ascii(b, 0, 5) === "{\\rtf") return "rtf";
+    if (ascii(b, 0, 4) === "fLaC") return "flac";
+    if (ascii(b, 0, 4) === "OggS") return "ogg";
+    if (ascii(b, 0, 3) === "ID3") return "mp3";
+    if (ascii(b, 0, 3) === "FLV") return "flv";
+    if (b[0] === 0x30 && b[1] === 0x26 && b[2] === 0xb2 && b[3] === 0x75) return "wmv";
+    if (ascii(b, 4, 8) === "ftyp") {
+      var brand = ascii(b, 8, 12);
+      if (brand === "qt  ") return "mov";
+      if (brand.indexOf("M4A") === 0) return "aac";
+      return "mp4";
+    }
+    if (b[0] === 0xff && (b[1] & 0xf6) === 0xf0) return "aac";
+    if (b[0] === 0xff && (b[1] & 0xe0) === 0xe0) return "mp3";
+    var ext = (name.split(".").pop() || "").toLowerCase();
+    ext = ALIASES[ext] || ext;
+    if (ascii(b, 0, 2) === "PK" && (ext === "docx" || ext === "odt")) return ext;
+    if (b.indexOf(0) === -1 && ext !== "docx" && ext !== "odt") return "txt";
+    return null;
+  }
+
+  function readHead(file) {
+    return new Promise(function (resolve) {
+      var reader = new FileReader();
+      reader.onload = function () { resolve(Array.from(new Uint8Array(reader.result))); };
+      reader.onerror = function () { resolve([]); };
+      reader.readAsArrayBuffer(file.slice(0, 64));
+    });
+  }
+
+  function showError(message) {
+    errorBox.textContent = message || "";
+    errorBox.hidden = !message;
+  }
+
+  function refreshTargets() {
+    var common = null;
+    detected.forEach(function (fmt) {
+      var options = (fmt && config.targets[fmt]) || [];
+      common = common === null ? options.slice() : common.filter(function (x) { return options.indexOf(x) !== -1; });
+    });
+    var allowed = common === null ? allTargets : common;
+    var current = target.value;
+    target.innerHTML = "";
+    allowed.forEach(function (fmt) {
+      var opt = document.createElement("option");
+      opt.value = fmt; opt.textContent = fmt.toUpperCase();
+      target.appendChild(opt);
+    });
+    if (allowed.indexOf(current) !== -1) target.value = current;
+    button.disabled = files.length > 0 && allowed.length === 0;
+    showError(files.length > 0 && allowed.length === 0 ? t.noTargets : "");
+  }
+
+  function setFiles(list) {
+    files = Array.prototype.slice.call(list);
+    fileList.innerHTML = "";
+    Promise.all(files.map(readHead)).then(function (heads) {
+      detected = heads.map(function (head, i) { return sniff(head, files[i].name); });
+      files.forEach(function (file, i) {
+        var li = document.createElement("li");
+        var mb = file.size / (1024 * 1024);
+        var label = detected[i] ? detected[i].toUpperCase() : t.unknown;
+        li.textContent = file.name + " — " + mb.toFixed(2) + " MB — " + t.detected + ": " + label;
+        if (!detected[i] || mb > config.maxSizeMb) {
+          var bad = document.createElement("span");
+          bad.className = "bad";
+          bad.textContent = !detected[i] ? "" : t.tooBig;
+          li.appendChild(bad);
+        }
+        fileList.appendChild(li);
+      });
+      refreshTargets();
+    });
+  }
+
+  input.addEventListener("change", function () { setFiles(input.files); });
+  ["dragenter", "dragover"].forEach(function (name) {
+    dropzone.addEventListener(name, function (e) { e.preventDefault(); dropzone.classList.add("dragover"); });
+  });
+  ["dragleave", "drop"].forEach(function (name) {
+    dropzone.addEventListener(name, function (e) { e.preventDefault(); dropzone.classList.remove("dragover"); });
+  });
+  dropzone.addEventListener("drop", function (e) {
+    if (e.dataTransfer && e.dataTransfer.files.length) {
+      input.files = e.dataTransfer.files;
+      setFiles(e.dataTransfer.files);
+    }
+  });
+
+  function csrfToken() {
+    var el = form.querySelector("input[name=csrfmiddlewaretoken]");
+    return el ? el.value : "";
+  }
+
+  function statusLabel(status) { return t[status] || status; }
+
+  function renderResult(item) {
+    var li = document.getElementById("conv-" + item.id);
+    if (!li) {
+      li = document.createElement("li");
+      li.id = "conv-" + item.id;
+      resultList.appendChild(li);
+    }
+    li.innerHTML = "";
+    var name = document.createElement("span");
+    name.className = "name";
+    name.textContent = item.original_filename + " → " + item.target_format.toUpperCase();
+    var status = document.createElement("span");
+    status.className = "status status-" + item.status;
+    status.textContent = statusLabel(item.status);
+    li.appendChild(name);
+    li.appendChild(status);
+    if (item.status === "pending" || item.status === "processing") {
+      var bar = document.createElement("progress");
+      bar.max = 100; bar.value = item.progress || 0;
+      bar.setAttribute("aria-label", item.original_filename);
+      li.appendChild(bar);
+    }
+    if (item.status === "failed" && item.error) {
+      var err = document.createElement("span");
+      err.className = "field-error";
+      err.textContent = item.error;
+      li.appendChild(err);
+    }
+    if (item.status === "completed") {
+      var a = document.createElement("a");
+      a.className = "button small";
+      a.href = "/conversions/" + item.id + "/download/";
+      a.textContent = t.download;
+      a.setAttribute("download", "");
+      li.appendChild(a);
+    }
+  }
+
+  function poll(ids) {
+    var pending = ids.slice();
+    var headers = config.sessionId ? { "X-Session-Id": config.sessionId } : {};
+    function tick() {
+      Promise.all(pending.map(function (id) {
+        return fetch("/api/conversion/" + id, { headers: headers, credentials: "same-origin" })
+          .then(function (r) { return r.json(); });
+      })).then(function (items) {
+        items.forEach(renderResult);
+        pending = items.filter(function (it) { return it.status === "pending" || it.status === "processing"; })
+                       .map(function (it) { return it.id; });
+        var done = items.filter(function (it) { return it.status === "completed"; }).length;
+        if (pending.length) { setTimeout(tick, 1000); }
+        else if (ids.length > 1 && done > 0) { zipLink.hidden = false; }
+      }).catch(function () { setTimeout(tick, 3000); });
+    }
+    tick();
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    if (!input.files.length) { showError(t.chooseFile); return; }
+    showError("");
+    var data = new FormData();
+    Array.prototype.forEach.call(input.files, function (f) { data.append("file", f, f.name); });
+    data.append("target_format", target.value);
+    data.append("quality", quality.value);
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", "/api/conversion/convert");
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    if (config.sessionId) xhr.setRequestHeader("X-Session-Id", config.sessionId);
+    progressBlock.hidden = false;
+    button.disabled = true;
+    xhr.upload.onprogress = function (ev) {
+      if (!ev.lengthComputable) return;
+      var pct = Math.round((ev.loaded / ev.total) * 100);
+      uploadBar.value = pct;
+      uploadText.textContent = (ev.loaded / 1048576).toFixed(1) + " MB " + t.of + " " +
+        (ev.total / 1048576).toFixed(1) + " MB (" + pct + "%)";
+    };
+    xhr.onerror = function () { button.disabled = false; showError(t.network); };
+    xhr.onload = function () {
+      button.disabled = false;
+      var body = {};
+      try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
+      if (xhr.status !== 202) { showError(body.error || t.network); return; }
+      uploadBar.value = 100;
+      if (body.session_id) config.sessionId = body.session_id;
+      results.hidden = false;
+      zipLink.hidden = true;
+      zipLink.href = "/conversions/batch/" + body.batch_id + "/download/";
+      body.conversions.forEach(renderResult);
+      poll(body.conversions.map(function (c) { return c.id; }));
+    };
+    xhr.send(data);
+  });
+})();
