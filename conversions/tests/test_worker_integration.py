@@ -55,11 +55,10 @@ def _database_url() -> str:
 
 
 def _reset_producer_pools(app) -> None:
-    """Forget pooled connections so the next publish uses app.conf.broker_url."""
-    pool = app._pool
-    if pool is not None:
-        with contextlib.suppress(Exception):
-            pool.force_close_all()
+    """Close pooled broker connections so the next publish uses app.conf.broker_url."""
+    from kombu import pools
+
+    pools.reset()  # closes and forgets every pooled connection/producer of this process
     app._pool = None
     amqp = app.__dict__.get("amqp")
     if amqp is not None:
