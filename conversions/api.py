@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -60,7 +60,13 @@ class SupportedFormatsApi(APIView):
     authentication_classes = []
     permission_classes = []
 
-    @extend_schema(responses={200: serializers.JSONField()})
+    class OutputSerializer(serializers.Serializer):
+        supported_conversions = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+        format_categories = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+        targets = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+        total_conversions = serializers.IntegerField()
+
+    @extend_schema(responses={200: OutputSerializer})
     def get(self, request):
         return Response(supported_formats_report())
 
@@ -69,13 +75,13 @@ class QueueStatusApi(APIView):
     authentication_classes = []
     permission_classes = []
 
-    class OutputSerializer(serializers.Serializer):
+    class QueueSerializer(serializers.Serializer):
         pending_conversions = serializers.IntegerField()
         processing_conversions = serializers.IntegerField()
         average_wait_time_minutes = serializers.FloatField()
         server_load = serializers.ChoiceField(choices=["low", "medium", "high"])
 
-    @extend_schema(responses={200: OutputSerializer})
+    @extend_schema(responses={200: inline_serializer("QueueStatusResponse", {"queue_status": QueueSerializer()})})
     def get(self, request):
         return Response({"queue_status": selectors.queue_status()})
 

@@ -15,13 +15,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.selectors import plan_for_user
 from anclora.core import events
 from anclora.core.errors import ApplicationError
 from storage import services as storage_services
 from storage.models import StoredFile
 from storage.owners import Owner
 
+from .authorization import PlannedConversion, get_authorizer
 from .detection import check_upload
 from .engines.base import QUALITY_LEVELS, ConvertOptions, EngineError
 from .engines.registry import default_registry
@@ -46,26 +46,10 @@ class Upload:
     size: int
 
 
-@dataclass(frozen=True)
-class Authorization:
-    paid_by: str
-    priority: bool
-    max_size_mb: int
-
-
-def conversion_authorize(*, owner: Owner, total_files: int, use_credit: bool = False,
-                         transaction_id=None) -> Authorization:
-    """Who pays and with what limits. Billing plugs in here; until then the plan allows it."""
-    plan = plan_for_user(owner.user)
-    return Authorization(paid_by="allowance", priority=plan.priority_queue,
-                         max_size_mb=plan.max_file_size_mb)
-
-
-def max_upload_bytes_for(*, owner: Owner, paid: bool = False) -> int:
-    """The largest request body this caller may send (checked before the body is read)."""
-    if paid:
-        return settings.MAX_UPLOAD_MB * MB
-    return min(plan_for_user(owner.user).max_file_size_mb, settings.MAX_UPLOAD_MB) * MB
+def max_upload_bytes_for(*, owner: Owner, use_credit: bool = False, transaction_id=None) -> int:
+    """The largest file this caller may send."""
+    limits = get_authorizer().limits(owner=owner, use_credit=use_credit, transaction_id=transaction_id)
+    return limits.max_size_mb * MB
 
 
 def _validate_target(target_format: str) -> str:
@@ -132,14 +116,18 @@ def conversion_request(
                                details={"file": [_("Este campo es obligatorio.")]})
     target = _validate_target(target_format)
     quality = _validate_quality(quality)
-    auth = conversion_authorize(owner=owner, total_files=len(uploads), use_credit=use_credit,
-                                transaction_id=transaction_id)
-    max_bytes = min(auth.max_size_mb, settings.MAX_UPLOAD_MB) * MB
+    authorizer = get_authorizer()
+    max_bytes = max_upload_bytes_for(owner=owner, use_credit=use_credit, transaction_id=transaction_id)
     sources = [_inspect(upload, target, max_bytes) for upload in uploads]
+    planned = [PlannedConversion(source_format=source, target_format=target, size_bytes=upload.size,
+                                 quality=quality) for upload, source in zip(uploads, sources, strict=True)]
 
     batch_id = uuid.uuid4()
     created: list[Conversion] = []
     with transaction.atomic():
+        # Decide and consume first: a refusal (402) rolls back before any file is stored.
+        auth = authorizer.authorize(owner=owner, planned=planned, use_credit=use_credit,
+                                    transaction_id=transaction_id)
         for upload, source in zip(uploads, sources, strict=True):
             stored = storage_services.stored_file_create(
                 owner=owner, path=upload.path, kind=StoredFile.Kind.ORIGINAL,
@@ -154,6 +142,7 @@ def conversion_request(
             )
             created.append(conversion)
             transaction.on_commit(lambda c=conversion: conversion_enqueue(conversion=c))
+        auth.attach(created)
     return created
 
 

@@ -254,6 +254,8 @@ CONVERSION_ENGINE_TIME_LIMIT = env.int(
     "CONVERSION_ENGINE_TIME_LIMIT", default=max(CELERY_TASK_SOFT_TIME_LIMIT - 30, 10)
 )
 # Workers consuming conversions (for the queue's load estimate; remote control may be off).
+# Who pays for conversions (see conversions/authorization.py); billing replaces it.
+CONVERSION_AUTHORIZER = "conversions.authorization.PlanAllowanceAuthorizer"
 CONVERSION_WORKERS = env.int("CONVERSION_WORKERS", default=1)
 CELERY_TASK_ROUTES = {
     "anclora.core.tasks.*": {"queue": "priority"},
