@@ -172,6 +172,21 @@ def user_grant_credits(*, user: User, credits: int) -> User:
     return user
 
 
+def user_spend_credits(*, user: User, credits: int) -> User:
+    """Take credits with a conditional update: never negative, whatever runs concurrently."""
+    if credits <= 0:
+        raise ApplicationError(_("El número de créditos debe ser positivo."), code="invalid_credits",
+                               details={"credits": [_("El número de créditos debe ser positivo.")]})
+    spent = User.objects.filter(pk=user.pk, conversion_credits__gte=credits).update(
+        conversion_credits=F("conversion_credits") - credits
+    )
+    if not spent:
+        raise ApplicationError(_("No tienes créditos suficientes."), code="insufficient_credits",
+                               details={"credits": [_("No tienes créditos suficientes.")]})
+    user.refresh_from_db(fields=["conversion_credits"])
+    return user
+
+
 # --- tokens -----------------------------------------------------------------------
 def tokens_for_user(user: User) -> dict:
     refresh = RefreshToken.for_user(user)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", conversion_views.convert_page, name="home"),
     path("", include("accounts.urls")),
     path("", include("conversions.urls")),
+    path("", include("storage.urls")),
     path("api/", include((api_urlpatterns, "api"))),
     path("admin/", admin.site.urls),
 ]

@@ -21,6 +21,7 @@ class StoredFileOutputSerializer(serializers.Serializer):
     checksum = serializers.CharField()
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
+    extended_hours = serializers.IntegerField()
     is_deleted = serializers.BooleanField()
     deleted_at = serializers.DateTimeField(allow_null=True)
 
@@ -41,3 +42,17 @@ class FileDeleteApi(APIView):
                                                           file_id=file_id)
         services.stored_file_delete(stored_file=stored_file)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExtendRetentionApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        credits = serializers.IntegerField(min_value=1, max_value=30)
+
+    @extend_schema(request=InputSerializer, responses={200: StoredFileOutputSerializer})
+    def post(self, request, file_id):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        stored_file = selectors.stored_file_get_for_owner(owner=owner_from_request(request), file_id=file_id)
+        stored_file = services.stored_file_extend_retention(stored_file=stored_file, user=request.user,
+                                                            credits=data.validated_data["credits"])
+        return Response(StoredFileOutputSerializer(stored_file).data)

@@ -5,6 +5,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import AnonymousSession, User
 from anclora.core.models import BaseModel
 
+# Retention can be extended with credits: +24 h each, at most 30 extra days per file.
+HOURS_PER_CREDIT = 24
+MAX_EXTENSION_HOURS = 30 * 24
+
 
 class StoredFile(BaseModel):
     """Bytes kept in Django's storage (local or S3) and what we know about them."""
@@ -25,6 +29,8 @@ class StoredFile(BaseModel):
     content_type = models.CharField(max_length=127)
     checksum = models.CharField(max_length=64, help_text="SHA-256")
     expires_at = models.DateTimeField(db_index=True)
+    extended_hours = models.PositiveIntegerField(default=0)
+    expiry_notice_sent_at = models.DateTimeField(null=True, blank=True)
     is_deleted = models.BooleanField(default=False, db_index=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
@@ -38,6 +44,8 @@ class StoredFile(BaseModel):
             models.CheckConstraint(condition=Q(size__gte=0), name="stored_file_size_gte_0"),
             models.CheckConstraint(condition=Q(is_deleted=False) | Q(deleted_at__isnull=False),
                                    name="stored_file_deleted_has_time"),
+            models.CheckConstraint(condition=Q(extended_hours__lte=MAX_EXTENSION_HOURS),
+                                   name="stored_file_extension_cap"),
         ]
         indexes = [models.Index(fields=["is_deleted", "expires_at"])]
 

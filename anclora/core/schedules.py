@@ -14,6 +14,13 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 PERIODIC_TASKS: dict[str, tuple[str, str, dict, str]] = {
     "flush-expired-jwt": ("anclora.core.tasks.flush_expired_tokens", "crontab",
                           {"minute": "30", "hour": "3"}, "priority"),
+    "delete-expired-files": ("storage.tasks.delete_expired_files_task", "crontab",
+                             {"minute": "15", "hour": "2"}, "priority"),
+    "file-expiry-notices": ("storage.tasks.expiry_notices_task", "crontab", {"minute": "0"}, "priority"),
+    "orphan-sweep": ("storage.tasks.orphan_sweep_task", "crontab",
+                     {"minute": "45", "hour": "3", "day_of_week": "0"}, "priority"),
+    "purge-anonymous-sessions": ("storage.tasks.purge_anonymous_sessions_task", "crontab",
+                                 {"minute": "0", "hour": "4", "day_of_month": "1"}, "priority"),
     "reap-stuck-conversions": ("conversions.tasks.conversions_reap_task", "interval",
                                {"every": 5}, "priority"),
 }

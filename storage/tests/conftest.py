@@ -1,0 +1,39 @@
+import itertools
+from pathlib import Path
+
+import pytest
+
+from accounts import services as account_services
+from accounts.models import AnonymousSession, SubscriptionPlan
+from storage import services
+from storage.owners import Owner
+
+_n = itertools.count()
+
+
+@pytest.fixture
+def make_user(db):
+    def make(plan: str | None = None, **extra):
+        user = account_services.user_create(email=f"files{next(_n)}@example.com", password="Secreta123!", **extra)
+        if plan:
+            account_services.subscription_start(user=user, plan=SubscriptionPlan.objects.get(slug=plan))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def store(tmp_path):
+    """store(owner, content=b"...") -> a StoredFile saved through the storage API."""
+    def make(owner: Owner, content: bytes = b"hola", name: str = "nota.txt", kind: str = "original", **extra):
+        path = Path(tmp_path) / f"src-{next(_n)}"
+        path.write_bytes(content)
+        return services.stored_file_create(owner=owner, path=path, kind=kind, original_filename=name,
+                                           file_format="txt", content_type="text/plain", **extra)
+
+    return make
+
+
+@pytest.fixture
+def anon_owner(db):
+    return Owner(session=AnonymousSession.objects.create())

@@ -1,0 +1,121 @@
+"""The same flows on S3 (django-storages) against a real S3-compatible server on loopback (moto)."""
+
+import io
+import shutil
+import socket
+import subprocess
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.utils import timezone
+from PIL import Image
+from rest_framework.test import APIClient
+
+from conftest import _skip_or_fail
+from conversions.tests.conftest import upload
+from storage import maintenance
+from storage.models import StoredFile
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+BUCKET = "anclora-test"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    binary = shutil.which("moto_server") or str(Path(__file__).resolve().parents[2] / ".venv/bin/moto_server")
+    if not Path(binary).exists():
+        _skip_or_fail("moto_server is not installed (pip install 'moto[server]')")
+    port = _free_port()
+    proc = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail("moto_server exited")
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def s3(settings, s3_endpoint, monkeypatch):
+    import boto3
+
+    for key, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket=BUCKET)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "storages.backends.s3.S3Storage",
+                    "OPTIONS": {"bucket_name": BUCKET, "endpoint_url": s3_endpoint, "access_key": "test",
+                                "secret_key": "test", "region_name": "us-east-1", "file_overwrite": False,
+                                "default_acl": None}},
+    }
+    yield client
+    objects = client.list_objects_v2(Bucket=BUCKET).get("Contents", [])
+    for obj in objects:
+        client.delete_object(Bucket=BUCKET, Key=obj["Key"])
+    client.delete_bucket(Bucket=BUCKET)
+
+
+def _keys(client) -> set[str]:
+    return {obj["Key"] for obj in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
+
+
+def test_s3_round_trip_upload_convert_download_expire(s3, settings, tmp_path):
+    local_media = Path(settings.MEDIA_ROOT)
+    source = tmp_path / "foto.png"
+    Image.new("RGB", (40, 30), (10, 200, 30)).save(source)
+    client = APIClient()
+    resp = upload(client, [source], "jpg")
+    assert resp.status_code == 202, resp.content
+    body = resp.json()
+    conversion = body["conversions"][0]
+    detail = client.get(conversion["status_url"], {"session_id": body["session_id"]}).json()
+    assert detail["status"] == "completed", detail
+
+    files = {f.kind: f for f in StoredFile.objects.all()}
+    assert _keys(s3) == {files["original"].storage_name, files["converted"].storage_name}
+    assert not any(local_media.rglob("*")), "nothing may be written to the local media root"
+
+    download = client.get(detail["download_url"], {"session_id": body["session_id"]})
+    assert download.status_code == 200
+    data = b"".join(download.streaming_content)
+    assert Image.open(io.BytesIO(data)).format == "JPEG"
+    other = APIClient().get(detail["download_url"])
+    assert other.status_code == 404
+
+    with time_machine.travel(timezone.now() + timedelta(hours=25), tick=False):
+        assert maintenance.stored_files_delete_expired() == 2
+    assert _keys(s3) == set()
+    gone = client.get(detail["download_url"], {"session_id": body["session_id"]})
+    assert gone.status_code == 410
+
+
+def test_s3_orphan_sweep(s3):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    name = default_storage.save("2020/01/01/original/stray.txt", ContentFile(b"x"))
+    assert name in _keys(s3)
+    with time_machine.travel(timezone.now() + timedelta(hours=2), tick=False):
+        assert maintenance.orphans_sweep()["bytes_removed"] == 1
+    assert _keys(s3) == set()
