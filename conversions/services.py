@@ -292,3 +292,15 @@ def conversion_release(*, conversion_id) -> None:
     Conversion.objects.filter(pk=conversion_id, status=Conversion.Status.PROCESSING).update(
         status=Conversion.Status.PENDING, lease_expires_at=None
     )
+
+
+def conversion_retry(*, conversion: Conversion) -> bool:
+    """Staff: put a failed job back in the queue (its source must still be stored)."""
+    with transaction.atomic():
+        retried = Conversion.objects.filter(
+            pk=conversion.pk, status=Conversion.Status.FAILED, source__is_deleted=False
+        ).update(status=Conversion.Status.PENDING, attempts=0, progress=0, error_message="", error_code="",
+                 finished_at=None, lease_expires_at=None)
+        if retried:
+            transaction.on_commit(lambda: conversion_enqueue(conversion=conversion))
+    return bool(retried)
