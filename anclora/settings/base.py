@@ -256,6 +256,7 @@ CONVERSION_ENGINE_TIME_LIMIT = env.int(
 # Workers consuming conversions (for the queue's load estimate; remote control may be off).
 # Who pays for conversions (see conversions/authorization.py); billing replaces it.
 CONVERSION_AUTHORIZER = "conversions.authorization.PlanAllowanceAuthorizer"
+CONVERSION_WEBHOOK_ALLOW_PRIVATE = env.bool("CONVERSION_WEBHOOK_ALLOW_PRIVATE", default=False)
 CONVERSION_WORKERS = env.int("CONVERSION_WORKERS", default=1)
 CELERY_TASK_ROUTES = {
     "anclora.core.tasks.*": {"queue": "priority"},
