@@ -50,6 +50,13 @@ def check_storage() -> bool:
         return False
 
 
+def engine_availability() -> dict[str, bool]:
+    """Which conversion engines this host has (informational: a missing optional engine is not an outage)."""
+    from conversions.engines.registry import default_registry
+
+    return {engine.name: engine.is_available() for engine in default_registry().engines}
+
+
 def health_report() -> dict:
     checks = {
         "database": check_database(),
@@ -59,4 +66,5 @@ def health_report() -> dict:
     return {
         "status": "ok" if all(checks.values()) else "degraded",
         "checks": {name: "ok" if ok else "error" for name, ok in checks.items()},
+        "engines": engine_availability(),
     }

@@ -17,7 +17,8 @@ class HealthApi(APIView):
         responses={
             200: inline_serializer(
                 "Health",
-                {"status": serializers.CharField(), "checks": serializers.DictField()},
+                {"status": serializers.CharField(), "checks": serializers.DictField(),
+                 "engines": serializers.DictField(child=serializers.BooleanField())},
             )
         }
     )

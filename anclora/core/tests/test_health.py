@@ -6,8 +6,11 @@ pytestmark = pytest.mark.django_db
 def test_health_ok_on_embedded_defaults(client):
     resp = client.get("/api/health")
     assert resp.status_code == 200, resp.content
-    assert resp.json() == {"status": "ok",
-                           "checks": {"database": "ok", "broker": "ok", "storage": "ok"}}
+    body = resp.json()
+    assert body["status"] == "ok"
+    assert body["checks"] == {"database": "ok", "broker": "ok", "storage": "ok"}
+    assert body["engines"]["pillow"] is True and body["engines"]["ffmpeg"] is True
+    assert set(body["engines"]) >= {"pillow", "ffmpeg", "pandoc", "pymupdf", "libreoffice"}
 
 
 def test_health_503_when_broker_down(client, settings):
