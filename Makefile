@@ -4,8 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+LOCALSTRIPE_VENV := .venv-localstripe
+LOCALSTRIPE_STAMP := $(LOCALSTRIPE_VENV)/.installed
 
-.PHONY: run test install migrate seed messages lint bench clean
+.PHONY: run test install localstripe migrate seed messages lint bench clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt requirements/prod.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,7 +15,16 @@ $(STAMP): requirements/base.txt requirements/dev.txt requirements/prod.txt
 	$(PY) -m pip install --quiet -r requirements/dev.txt -r requirements/prod.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# localstripe (offline Stripe for tests and `make run`) lives in its own venv: its dependencies
+# conflict with the app's.
+$(LOCALSTRIPE_STAMP): requirements/localstripe.txt
+	test -x $(LOCALSTRIPE_VENV)/bin/python || $(PYTHON) -m venv $(LOCALSTRIPE_VENV)
+	$(LOCALSTRIPE_VENV)/bin/python -m pip install --quiet -r requirements/localstripe.txt
+	touch $(LOCALSTRIPE_STAMP)
+
+localstripe: $(LOCALSTRIPE_STAMP)
+
+install: $(STAMP) $(LOCALSTRIPE_STAMP)
 
 migrate: install
 	$(PY) manage.py migrate --noinput

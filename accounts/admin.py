@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.shortcuts import render
@@ -7,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import AnonymousSession, SubscriptionPlan, User, UserSubscription
+from .throttling import client_ip, login_failure_record, login_is_blocked
 
 
 class GrantCreditsForm(forms.Form):
@@ -35,7 +37,7 @@ class UserAdmin(BaseUserAdmin):
         (_("Fechas"), {"fields": ["date_joined", "last_login"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
-    actions = ["deactivate_users", "grant_credits"]
+    actions = ["deactivate_users", "grant_credits", "grant_points"]
 
     @admin.action(description=_("Desactivar usuarios seleccionados"))
     def deactivate_users(self, request, queryset):
@@ -58,6 +60,12 @@ class UserAdmin(BaseUserAdmin):
             "form": form, "users": queryset, "action_checkbox_name": ACTION_CHECKBOX_NAME,
             "title": _("Conceder créditos de conversión"), **self.admin_site.each_context(request),
         })
+
+    @admin.action(description=_("Conceder puntos de recompensa"))
+    def grant_points(self, request, queryset):
+        from gamification.admin import grant_points_action  # rewards write through their own service
+
+        return grant_points_action(self, request, queryset)
 
 
 @admin.register(SubscriptionPlan)
@@ -84,3 +92,23 @@ class AnonymousSessionAdmin(admin.ModelAdmin):
     search_fields = ["session_id", "adopted_by__email"]
     date_hierarchy = "created_at"
     readonly_fields = ["session_id", "created_at", "last_seen", "adopted_by", "adopted_at"]
+
+
+class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin login shares the failed-login throttle of the API and the pages."""
+
+    def clean(self):
+        ip = client_ip(self.request) if self.request else None
+        email = self.data.get("username")
+        if login_is_blocked(ip=ip, email=email):
+            raise forms.ValidationError(
+                _("Demasiados intentos fallidos. Inténtalo de nuevo en un minuto."), code="too_many_attempts"
+            )
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            login_failure_record(ip=ip, email=email)
+            raise
+
+
+admin.site.login_form = ThrottledAdminAuthenticationForm

@@ -75,6 +75,10 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(level__gte=1, level__lte=10), name="user_level_1_10"
             ),
         ]
+        indexes = [
+            # the all-time leaderboard: ORDER BY lifetime_points DESC, date_joined, id LIMIT n
+            models.Index(fields=["-lifetime_points", "date_joined", "id"], name="user_leaderboard"),
+        ]
 
     def __str__(self):
         return self.email

@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.urls_api import auth_urlpatterns, users_urlpatterns
+from anclora.core import dashboard
 from anclora.core import views as core_views
+from anclora.core.metrics import metrics_view
 from conversions import views as conversion_views
 
 api_urlpatterns = [
@@ -12,17 +14,24 @@ api_urlpatterns = [
     path("users/", include((users_urlpatterns, "users"))),
     path("conversion/", include("conversions.urls_api")),
     path("files/", include("storage.urls_api")),
+    path("payments/", include("billing.urls_api")),
+    path("rewards/", include("gamification.urls_api")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("admin/stats", dashboard.AdminStatsApi.as_view(), name="admin-stats"),
 ]
 
 urlpatterns = [
     path("", conversion_views.convert_page, name="home"),
     path("", include("accounts.urls")),
     path("", include("conversions.urls")),
+    path("", include("billing.urls")),
+    path("", include("gamification.urls")),
     path("", include("storage.urls")),
     path("api/", include((api_urlpatterns, "api"))),
+    path("admin/dashboard/", dashboard.dashboard_view, name="dashboard"),
     path("admin/", admin.site.urls),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 handler400 = "anclora.core.views.bad_request"

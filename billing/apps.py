@@ -1,5 +1,18 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BillingConfig(AppConfig):
     name = "billing"
+    verbose_name = _("Pagos")
+
+    def ready(self):
+        from anclora.core import events
+
+        from . import services
+
+        # A failed or cancelled conversion gives back exactly what it consumed, once.
+        events.subscribe("conversion_failed", lambda conversion_id: services.charge_give_back(
+            conversion_id=conversion_id))
+        events.subscribe("anonymous_session_adopted",
+                         lambda session_id, user: services.transactions_adopt(session_id=session_id, user=user))

@@ -192,6 +192,11 @@ def _progress_reporter(conversion_id):
 def conversion_execute(*, conversion_id) -> str:
     """Run one claimed job end to end. Returns the final status (or 'skipped')."""
     if not conversion_claim(conversion_id=conversion_id):
+        # A job that used up its attempts (transient errors, lost workers) must end, not wait forever.
+        if Conversion.objects.filter(pk=conversion_id, status=Conversion.Status.PENDING,
+                                     attempts__gte=MAX_ATTEMPTS).exists():
+            return conversion_fail(conversion_id=conversion_id, code="too_many_attempts",
+                                   message=_("La conversión se interrumpió demasiadas veces."))
         return "skipped"
     conversion = Conversion.objects.select_related("source", "user", "session").get(pk=conversion_id)
     owner = Owner(user=conversion.user, session=conversion.session)
@@ -271,8 +276,13 @@ def conversion_cancel(*, conversion: Conversion) -> Conversion:
 def conversions_reap(*, now=None) -> dict:
     """Jobs whose worker vanished: re-queue them while attempts remain, else fail them."""
     now = now or timezone.now()
-    stuck = Conversion.objects.filter(status=Conversion.Status.PROCESSING, lease_expires_at__lt=now)
     requeued = failed = 0
+    exhausted = Conversion.objects.filter(status=Conversion.Status.PENDING, attempts__gte=MAX_ATTEMPTS)
+    for conversion_id in exhausted.values_list("pk", flat=True).iterator():
+        conversion_fail(conversion_id=conversion_id, code="too_many_attempts",
+                        message=_("La conversión se interrumpió demasiadas veces."))
+        failed += 1
+    stuck = Conversion.objects.filter(status=Conversion.Status.PROCESSING, lease_expires_at__lt=now)
     for conversion in stuck.only("pk", "attempts", "priority").iterator():
         if conversion.attempts >= MAX_ATTEMPTS:
             conversion_fail(conversion_id=conversion.pk, code="worker_lost",

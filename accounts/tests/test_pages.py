@@ -105,3 +105,14 @@ def test_admin_forbidden_for_non_staff(client, make_user):
     client.force_login(make_user())
     resp = client.get("/admin/accounts/user/")
     assert resp.status_code == 302 and "/admin/login/" in resp["Location"]
+
+
+def test_admin_login_is_throttled(client, make_user):
+    staff = make_user(email="staff@example.com")
+    User.objects.filter(pk=staff.pk).update(is_staff=True)
+    for _ in range(5):
+        resp = client.post("/admin/login/", {"username": "staff@example.com", "password": "Mala123!x"})
+        assert resp.status_code == 200 and not resp.context["user"].is_authenticated
+    resp = client.post("/admin/login/", {"username": "staff@example.com", "password": PASSWORD})
+    assert "Demasiados intentos" in resp.content.decode()
+    assert not resp.wsgi_request.user.is_authenticated

@@ -12,6 +12,13 @@ Events:
 - ``user_deleting``(user): remove what the user owns (bytes included) before the row goes.
 - ``conversion_completed``(conversion_id): billing and gamification react.
 - ``conversion_failed``(conversion_id): give back what the conversion consumed.
+- ``user_logged_in``(user): published by accounts.services.user_login (page and API);
+  gamification pays the daily login points and counts a streak day.
+- ``payment_succeeded``(transaction_id, user_id, amount_eur: Decimal): published by billing
+  once per transaction when its payment completes (user_id None for anonymous payers);
+  gamification pays 10 points per EUR (floored), once per transaction_id.
+Gamification handles conversion_completed, user_logged_in and payment_succeeded inside a
+savepoint and logs its own failures, so rewards never fail the publisher.
 """
 
 from __future__ import annotations

@@ -17,3 +17,19 @@ class ApplicationErrorPageMiddleware:
             return render(request, "error.html", {"status": exception.status, "message": exception.message},
                           status=exception.status)
         return None
+
+
+class ContentSecurityPolicyMiddleware:
+    """Scripts only from this origin, no framing, no plugins (settings.CONTENT_SECURITY_POLICY)."""
+
+    def __init__(self, get_response):
+        from django.conf import settings
+
+        self.policy = settings.CONTENT_SECURITY_POLICY
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = self.policy
+        return response

@@ -23,6 +23,12 @@ PERIODIC_TASKS: dict[str, tuple[str, str, dict, str]] = {
                                  {"minute": "0", "hour": "4", "day_of_month": "1"}, "priority"),
     "reap-stuck-conversions": ("conversions.tasks.conversions_reap_task", "interval",
                                {"every": 5}, "priority"),
+    "roll-subscription-periods": ("billing.tasks.subscription_periods_roll_task", "crontab",
+                                  {"minute": "10", "hour": "0"}, "priority"),
+    "weekly-challenges": ("gamification.tasks.weekly_challenges_task", "crontab",
+                          {"minute": "0", "hour": "0", "day_of_week": "1"}, "priority"),
+    "refresh-streaks": ("gamification.tasks.streaks_refresh_task", "crontab",
+                        {"minute": "15", "hour": "0"}, "priority"),
 }
 
 

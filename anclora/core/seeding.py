@@ -9,6 +9,7 @@ from django.utils.module_loading import import_string
 SEEDERS: list[tuple[str, str]] = [
     ("plans", "accounts.services.plans_ensure"),
     ("periodic_tasks", "anclora.core.schedules.periodic_tasks_ensure"),
+    ("achievements", "gamification.services.achievements_ensure"),
 ]
 
 

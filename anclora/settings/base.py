@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "django_celery_beat",
     "anclora.core",
     "accounts",
@@ -45,7 +46,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "anclora.core.observability.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "anclora.core.middleware.ContentSecurityPolicyMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -246,7 +250,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CONVERSION_SOFT_TIME_LIMIT", default=600)
 CELERY_TASK_TIME_LIMIT = env.int("CONVERSION_HARD_TIME_LIMIT", default=660)
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # Unacked messages (a killed worker) come back after this; above the hard time limit.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
+    # `queue_order_strategy: priority`: a worker started with `-Q priority,default` drains
+    # `priority` before it takes anything from `default`.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300,
+                                       "queue_order_strategy": "priority"}
 if CELERY_BROKER_URL.startswith("sqla+"):
     # The SQLAlchemy transport cannot broadcast remote-control commands.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
@@ -255,7 +262,7 @@ CONVERSION_ENGINE_TIME_LIMIT = env.int(
 )
 # Workers consuming conversions (for the queue's load estimate; remote control may be off).
 # Who pays for conversions (see conversions/authorization.py); billing replaces it.
-CONVERSION_AUTHORIZER = "conversions.authorization.PlanAllowanceAuthorizer"
+CONVERSION_AUTHORIZER = "billing.entitlements.EntitlementAuthorizer"
 CONVERSION_WEBHOOK_ALLOW_PRIVATE = env.bool("CONVERSION_WEBHOOK_ALLOW_PRIVATE", default=False)
 CONVERSION_WORKERS = env.int("CONVERSION_WORKERS", default=1)
 CELERY_TASK_ROUTES = {
@@ -270,14 +277,25 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# Webhook signatures older than this are refused (Stripe's default tolerance).
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
+# POST /api/payments/estimate may reuse a server-load label this old (seconds, per process);
+# the prices actually charged (402 details, payment intents) always read the queue.
+BILLING_ESTIMATE_LOAD_MAX_AGE = env.float("BILLING_ESTIMATE_LOAD_MAX_AGE", default=1.0)
 
 # --- logging ----------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")  # "json" in production
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "anclora.core.observability.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(actor)s %(conversion_id)s] "
+                            "%(message)s"},
+        "json": {"()": "anclora.core.observability.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -288,9 +306,23 @@ if LOG_FILE:
         "filename": LOG_FILE,
         "maxBytes": 10240000,
         "backupCount": 10,
-        "formatter": "plain",
+        "formatter": LOG_FORMAT,
+        "filters": ["context"],
     }
     LOGGING["root"]["handlers"].append("file")
 
+# --- HTTP security headers ---------------------------------------------------------
+CONTENT_SECURITY_POLICY = env.str(
+    "CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'",
+)
+# The API may be called from other origins only when they are configured.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+# /metrics: loopback (and these networks) or a bearer token.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1/32", "::1/128"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

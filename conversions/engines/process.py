@@ -9,10 +9,12 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import queue
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -88,6 +90,16 @@ def kill_group(proc: subprocess.Popen) -> None:
         proc.wait(timeout=5)
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGKILL if the worker that started us dies (a SIGKILLed worker never
+    reaches our timeout handling, and the child lives in its own session)."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+
 def run(args: list[str], *, timeout: float, cwd: Path, env: Mapping[str, str] | None = None,
         on_line: Callable[[str, str], None] | None = None, check: bool = True,
         max_capture: int = MAX_CAPTURE) -> RunResult:
@@ -114,6 +126,7 @@ def run(args: list[str], *, timeout: float, cwd: Path, env: Mapping[str, str] | 
             stderr=subprocess.PIPE,
             start_new_session=True,
             close_fds=True,
+            preexec_fn=_die_with_parent,
         )
     except OSError as exc:
         raise EngineError(code="engine_unavailable",

@@ -3,7 +3,6 @@ import itertools
 import pytest
 
 from accounts import services as account_services
-from conversions.tests import enginefiles
 
 PASSWORD = "Secreta123!"
 _n = itertools.count()
@@ -14,16 +13,6 @@ def make_user(db):
     def make(**extra):
         return account_services.user_create(email=f"conv{next(_n)}@example.com", password=PASSWORD,
                                             **extra)
-
-    return make
-
-
-@pytest.fixture
-def sample(tmp_path):
-    """sample("png") -> path of a small real file of that format."""
-    def make(fmt: str, name: str | None = None):
-        path = tmp_path / (name or f"sample-{next(_n)}.{fmt}")
-        return enginefiles.make_sample(path, fmt)
 
     return make
 

@@ -90,15 +90,17 @@ def test_completion_event_fires_once(api_client, sample, no_worker):
     from anclora.core import events
 
     seen = []
-    handler = seen.append
 
-    events.subscribe("conversion_completed", lambda conversion_id: handler(conversion_id))
+    def handler(conversion_id):
+        seen.append(conversion_id)
+
+    events.subscribe("conversion_completed", handler)
     try:
         cid = _pending(api_client, sample)
         services.conversion_execute(conversion_id=cid)
         services.conversion_execute(conversion_id=cid)
     finally:
-        events._subscribers["conversion_completed"].clear()
+        events._subscribers["conversion_completed"].remove(handler)
     assert [str(x) for x in seen] == [cid]
 
 
@@ -115,3 +117,55 @@ def test_quality_recorded_and_changes_output(api_client, sample):
         assert conversion.quality == item["quality"]
         sizes[conversion.quality] = conversion.output.size
     assert sizes["premium"] > sizes["basic"]
+
+
+def test_transient_errors_never_leave_a_job_pending_forever(api_client, sample, no_worker, monkeypatch):
+    from storage import services as storage_services
+
+    def flaky(**kwargs):
+        raise ConnectionError("storage down")
+
+    monkeypatch.setattr(storage_services, "stored_file_fetch", flaky)
+    cid = _pending(api_client, sample)
+    from conversions.tasks import conversion_run
+
+    conversion_run.apply(args=[cid])  # eager: the retries run inline until they give up
+    conversion = Conversion.objects.get(pk=cid)
+    if conversion.status == "pending":  # retries exhausted: the reaper ends it
+        services.conversions_reap()
+        conversion.refresh_from_db()
+    assert conversion.status == "failed" and conversion.error_code == "too_many_attempts"
+
+
+def test_engine_subprocess_dies_with_its_parent(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    script = (
+        f"import sys; sys.path.insert(0, {os.getcwd()!r})\n"
+        "from pathlib import Path\n"
+        "from conversions.engines.process import run\n"
+        "import threading, os\n"
+        f"run(['sh', '-c', 'echo $$ > {pid_file}; exec sleep 60'], timeout=120, cwd=Path({str(tmp_path)!r}))\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 20
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the engine subprocess outlived its killed parent")

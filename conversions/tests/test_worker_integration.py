@@ -293,3 +293,24 @@ def test_same_message_delivered_twice_runs_once(api_client, sample, no_worker, w
     assert row.status == "completed" and row.attempts == 1
     assert _converted(cid).count() == 1
     assert StoredFile.objects.filter(kind=StoredFile.Kind.CONVERTED).count() == 1
+
+
+def test_priority_queue_is_drained_first(api_client, sample, workers):
+    from rest_framework.test import APIClient
+
+    from accounts import services as account_services
+    from accounts.models import SubscriptionPlan
+
+    normal = [upload(api_client, [sample("png")], "jpg").json()["conversions"][0]["id"] for _ in range(4)]
+    enterprise = account_services.user_create(email="ent@example.com", password="Secreta123!")
+    account_services.subscription_start(user=enterprise, plan=SubscriptionPlan.objects.get(slug="enterprise"))
+    vip_client = APIClient()
+    vip_client.force_authenticate(enterprise)
+    vip = upload(vip_client, [sample("png")], "jpg").json()["conversions"][0]["id"]
+    assert _row(vip).priority and not _row(normal[0]).priority
+
+    worker = workers(concurrency=1)  # all five were queued before any worker ran
+    wait_for(lambda: all(_finished(cid) for cid in [*normal, vip]), 90, "all conversions", worker)
+    order = list(Conversion.objects.filter(pk__in=[*normal, vip]).order_by("started_at")
+                 .values_list("pk", flat=True))
+    assert str(order[0]) == vip, "the priority job must be taken before the earlier default ones"

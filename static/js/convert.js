@@ -118,8 +118,114 @@
         fileList.appendChild(li);
       });
       refreshTargets();
+      updatePrice();
     });
   }
+
+  // --- live price and "what pays" (billing) ---------------------------------------
+  var priceBox = document.getElementById("price-box");
+  var priceValue = document.getElementById("price-value");
+  var whatPays = document.getElementById("what-pays");
+  var useCredit = document.getElementById("id_use_credit");
+  var txInput = document.getElementById("id_transaction_id");
+  var checkout = document.getElementById("checkout-step");
+  var entitlement = null;
+  var priceSeq = 0;
+
+  function apiHeaders(json) {
+    var h = { "X-CSRFToken": csrfToken() };
+    if (json) h["Content-Type"] = "application/json";
+    if (config.sessionId) h["X-Session-Id"] = config.sessionId;
+    return h;
+  }
+  function fmt(template, n) { return template.replace("%(n)s", n); }
+
+  function loadEntitlement() {
+    return fetch("/api/payments/entitlement", { headers: apiHeaders(false), credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) { entitlement = body; renderWhatPays(); })
+      .catch(function () {});
+  }
+
+  function renderWhatPays() {
+    if (!entitlement || !whatPays) return;
+    var n = Math.max(files.length, 1);
+    var left = entitlement.allowance_remaining;
+    if (left === null) whatPays.textContent = t.unlimited;
+    else if (left >= n) whatPays.textContent = fmt(t.allowanceLeft, left);
+    else if (useCredit && useCredit.checked && entitlement.conversion_credits > 0) {
+      whatPays.textContent = fmt(t.paysCredit, entitlement.conversion_credits);
+    } else whatPays.textContent = t.paysPayment;
+  }
+
+  function sizeMb(file) { return Math.max(0.01, Math.ceil(file.size / 10485.76) / 100); }
+
+  function updatePrice() {
+    if (!priceBox) return;
+    var ready = files.map(function (f, i) { return detected[i] ? { file: f, fmt: detected[i] } : null; })
+                     .filter(Boolean);
+    if (!ready.length || !target.value) { priceBox.hidden = true; return; }
+    var seq = ++priceSeq;
+    Promise.all(ready.map(function (item) {
+      return fetch("/api/payments/estimate", {
+        method: "POST", headers: apiHeaders(true), credentials: "same-origin",
+        body: JSON.stringify({ source_format: item.fmt, target_format: target.value,
+                               file_size_mb: sizeMb(item.file), quality: quality.value })
+      }).then(function (r) { return r.ok ? r.json() : null; });
+    })).then(function (bodies) {
+      if (seq !== priceSeq) return;
+      var prices = bodies.filter(Boolean).map(function (b) { return b.estimated_price; });
+      if (!prices.length) { priceBox.hidden = true; return; }
+      var total = prices.reduce(function (a, b) { return a + b; }, 0);
+      priceValue.textContent = prices.length > 1
+        ? prices.map(function (p) { return p.toFixed(2); }).join(" + ") + " = " + total.toFixed(2) + " EUR"
+        : total.toFixed(2) + " EUR";
+      priceBox.hidden = false;
+      renderWhatPays();
+    }).catch(function () {});
+  }
+
+  function showCheckout(details) {
+    if (!checkout) return;
+    checkout.hidden = false;
+    document.getElementById("checkout-message").textContent = details.message || "";
+    document.getElementById("checkout-amount").textContent = details.estimated_price.toFixed(2);
+    var payButton = document.getElementById("checkout-pay");
+    var mode = document.getElementById("checkout-mode");
+    mode.textContent = entitlement && entitlement.test_mode ? t.testMode : "";
+    payButton.hidden = !(entitlement && entitlement.test_mode);
+    if (payButton.hidden) mode.textContent = t.noTestCard;
+    payButton.onclick = function () {
+      payButton.disabled = true;
+      showError("");
+      fetch("/api/payments/create-payment-intent", {
+        method: "POST", headers: apiHeaders(true), credentials: "same-origin",
+        body: JSON.stringify({ conversion_request: details.how_to_pay.conversion_request,
+                               session_id: config.sessionId || undefined })
+      }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
+        .then(function (res) {
+          if (!res.ok) throw new Error(res.body.error || t.network);
+          return fetch("/api/payments/transactions/" + res.body.transaction_id + "/pay-test", {
+            method: "POST", headers: apiHeaders(true), credentials: "same-origin",
+            body: JSON.stringify({ card: "visa", session_id: config.sessionId || undefined })
+          }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); });
+        })
+        .then(function (res) {
+          payButton.disabled = false;
+          if (!res.ok || res.body.status !== "completed") throw new Error(res.body.error || t.network);
+          txInput.value = res.body.id;
+          checkout.hidden = true;
+          showError("");
+          uploadText.textContent = t.paid;
+          submitConversion();
+        })
+        .catch(function (err) { payButton.disabled = false; showError(err.message); });
+    };
+  }
+
+  [target, quality].forEach(function (el) { el.addEventListener("change", updatePrice); });
+  if (useCredit) useCredit.addEventListener("change", renderWhatPays);
+  loadEntitlement();
 
   input.addEventListener("change", function () { setFiles(input.files); });
   ["dragenter", "dragover"].forEach(function (name) {
@@ -203,10 +309,17 @@
     e.preventDefault();
     if (!input.files.length) { showError(t.chooseFile); return; }
     showError("");
+    if (checkout) checkout.hidden = true;
+    submitConversion();
+  });
+
+  function submitConversion() {
     var data = new FormData();
     Array.prototype.forEach.call(input.files, function (f) { data.append("file", f, f.name); });
     data.append("target_format", target.value);
     data.append("quality", quality.value);
+    if (useCredit && useCredit.checked) data.append("use_credit", "true");
+    if (txInput && txInput.value) data.append("transaction_id", txInput.value);
     var xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/conversion/convert");
     xhr.setRequestHeader("X-CSRFToken", csrfToken());
@@ -225,7 +338,15 @@
       button.disabled = false;
       var body = {};
       try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
+      if (xhr.status === 402 && body.details && body.details.how_to_pay) {
+        if (txInput) txInput.value = "";
+        showCheckout({ message: body.error, estimated_price: body.details.estimated_price,
+                       how_to_pay: body.details.how_to_pay });
+        return;
+      }
       if (xhr.status !== 202) { showError(body.error || t.network); return; }
+      if (txInput) txInput.value = "";
+      loadEntitlement();
       uploadBar.value = 100;
       if (body.session_id) config.sessionId = body.session_id;
       results.hidden = false;
@@ -235,5 +356,5 @@
       poll(body.conversions.map(function (c) { return c.id; }));
     };
     xhr.send(data);
-  });
+  }
 })();

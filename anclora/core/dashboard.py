@@ -1,0 +1,61 @@
+"""Staff dashboard page and the stats API."""
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.shortcuts import render
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .stats import admin_stats, daily_series
+
+CHART_W, CHART_H, PAD = 720, 220, 30
+
+
+def _chart(series: list[dict], key: str) -> dict:
+    peak = max((point[key] for point in series), default=0) or 1
+    step = (CHART_W - 2 * PAD) / max(len(series), 1)
+    bars = []
+    for i, point in enumerate(series):
+        height = (CHART_H - 2 * PAD) * point[key] / peak
+        bars.append({"x": round(PAD + i * step, 1), "y": round(CHART_H - PAD - height, 1),
+                     "w": round(step * 0.8, 1), "h": round(height, 1), "day": point["day"], "value": point[key]})
+    return {"bars": bars, "peak": peak, "width": CHART_W, "height": CHART_H, "base": CHART_H - PAD}
+
+
+@staff_member_required
+def dashboard_view(request):
+    series = daily_series()
+    stats = admin_stats()
+    return render(request, "admin/dashboard.html", {
+        "stats": stats["system_stats"], "activity": stats["recent_activity"][:10],
+        "conversions_chart": _chart(series, "conversions"), "revenue_chart": _chart(series, "revenue"),
+        "title": "Dashboard",
+    })
+
+
+class AdminStatsApi(APIView):
+    permission_classes = [IsAuthenticated, IsAdminUser]
+
+    class SystemStatsSerializer(serializers.Serializer):
+        total_users = serializers.IntegerField()
+        active_users_today = serializers.IntegerField()
+        total_conversions = serializers.IntegerField()
+        conversions_today = serializers.IntegerField()
+        total_revenue_eur = serializers.FloatField()
+        revenue_today_eur = serializers.FloatField()
+        storage_used_gb = serializers.FloatField()
+        average_conversion_time_seconds = serializers.FloatField()
+        failed_today = serializers.IntegerField()
+
+    class ActivitySerializer(serializers.Serializer):
+        type = serializers.CharField()
+        user_id = serializers.UUIDField(allow_null=True)
+        details = serializers.CharField()
+        timestamp = serializers.DateTimeField()
+
+    @extend_schema(responses={200: inline_serializer("AdminStatsResponse", {
+        "system_stats": SystemStatsSerializer(), "recent_activity": ActivitySerializer(many=True)})})
+    def get(self, request):
+        return Response(admin_stats())

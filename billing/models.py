@@ -1,0 +1,145 @@
+"""Billing rows: payments for single conversions, what each conversion consumed, Stripe state."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import AnonymousSession, SubscriptionPlan, User
+from anclora.core.models import BaseModel
+
+
+class ConversionTransaction(BaseModel):
+    """One payment for exactly one conversion (its details are what was priced)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pendiente")
+        COMPLETED = "completed", _("completada")
+        FAILED = "failed", _("fallida")
+        REFUNDED = "refunded", _("reembolsada")
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="transactions")
+    session = models.ForeignKey(AnonymousSession, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="transactions")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default="EUR")
+    conversion_details = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    provider = models.CharField(max_length=16, default="stripe")
+    stripe_payment_intent_id = models.CharField(max_length=255, unique=True)
+    idempotency_key = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    refunded_amount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    stripe_refund_id = models.CharField(max_length=255, blank=True)
+    consumed_by = models.ForeignKey("conversions.Conversion", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("transacción")
+        verbose_name_plural = _("transacciones")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="transaction_amount_gte_0"),
+            models.CheckConstraint(condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("amount")),
+                                   name="transaction_refund_lte_amount"),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency} · {self.status}"
+
+    @property
+    def source_format(self) -> str:
+        return self.conversion_details.get("source_format", "")
+
+    @property
+    def target_format(self) -> str:
+        return self.conversion_details.get("target_format", "")
+
+
+class ConversionCharge(models.Model):
+    """What one conversion consumed; `refunded` once given back (failed or cancelled job)."""
+
+    class Kind(models.TextChoices):
+        ALLOWANCE = "allowance", _("cuota del plan")
+        CREDIT = "credit", _("crédito")
+        PAYMENT = "payment", _("pago")
+
+    conversion = models.OneToOneField("conversions.Conversion", on_delete=models.CASCADE, related_name="charge")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    transaction = models.ForeignKey(ConversionTransaction, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="charges")
+    refunded = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cargo de conversión")
+        verbose_name_plural = _("cargos de conversión")
+        constraints = [
+            models.CheckConstraint(condition=~Q(kind="payment") | Q(transaction__isnull=False),
+                                   name="charge_payment_has_transaction"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} · {self.conversion_id}"
+
+
+class StripeEvent(models.Model):
+    """Every webhook event, stored once (its effect is applied in the same transaction)."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("evento de Stripe")
+        verbose_name_plural = _("eventos de Stripe")
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"
+
+
+class BillingCustomer(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="billing_customer")
+    stripe_customer_id = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cliente de Stripe")
+        verbose_name_plural = _("clientes de Stripe")
+
+    def __str__(self):
+        return self.stripe_customer_id
+
+
+class StripeSubscription(models.Model):
+    """A Stripe subscription to a paid plan; the plan applies once Stripe says it is paid."""
+
+    class Status(models.TextChoices):
+        INCOMPLETE = "incomplete", _("pendiente de pago")
+        ACTIVE = "active", _("activa")
+        CANCELED = "canceled", _("cancelada")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="stripe_subscriptions")
+    plan = models.ForeignKey(SubscriptionPlan, on_delete=models.PROTECT, related_name="+")
+    stripe_subscription_id = models.CharField(max_length=255, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.INCOMPLETE)
+    cancel_at_period_end = models.BooleanField(default=False)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("suscripción de Stripe")
+        verbose_name_plural = _("suscripciones de Stripe")
+
+    def __str__(self):
+        return f"{self.user} · {self.plan} ({self.status})"

@@ -1,0 +1,95 @@
+"""Reads: server load for pricing, the caller's transactions, allowance left."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import UserSubscription
+from accounts.selectors import plan_for_user
+from conversions.models import Conversion
+from conversions.selectors import load_label
+from storage.owners import Owner
+
+from .models import ConversionCharge, ConversionTransaction, StripeSubscription
+
+_load_cache: dict[str, tuple[float, str]] = {}
+
+
+def server_load(*, max_age: float = 0.0) -> str:
+    """The queue's label (low/medium/high), computed like GET /api/conversion/queue/status.
+
+    `max_age` > 0 lets a process reuse a label that old (the estimate endpoint, for throughput);
+    prices that are charged always read the queue.
+    """
+    if max_age > 0:
+        cached = _load_cache.get("label")
+        if cached is not None and time.monotonic() - cached[0] < max_age:
+            return cached[1]
+    depth = Conversion.objects.filter(status__in=Conversion.ACTIVE_STATUSES).count()
+    label = load_label(depth / max(settings.CONVERSION_WORKERS, 1))
+    _load_cache["label"] = (time.monotonic(), label)
+    return label
+
+
+def transaction_list_for_owner(*, owner: Owner | None) -> QuerySet[ConversionTransaction]:
+    if owner is None:
+        return ConversionTransaction.objects.none()
+    return ConversionTransaction.objects.filter(owner.filter()).order_by("-created_at")
+
+
+def month_start(now: datetime) -> datetime:
+    now = now.astimezone(UTC)
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def allowance_period(*, owner: Owner, now=None) -> tuple[datetime, datetime | None]:
+    """(start, end) of the period the plan allowance counts in; calendar month for sessions."""
+    now = now or timezone.now()
+    if owner.user is not None:
+        sub = UserSubscription.objects.filter(user=owner.user, status=UserSubscription.Status.ACTIVE).first()
+        if sub is not None and sub.current_period_end > now:
+            return sub.current_period_start, sub.current_period_end
+        if sub is not None:  # ended, not rolled yet: the rolled period starts where the old one ended
+            from .services import next_period
+
+            return next_period(sub.current_period_start, sub.current_period_end, now)
+    start = month_start(now)
+    end = (start.replace(month=start.month + 1) if start.month < 12
+           else start.replace(year=start.year + 1, month=1))
+    return start, end
+
+
+def allowance_used(*, owner: Owner, since: datetime) -> int:
+    charges = ConversionCharge.objects.filter(kind=ConversionCharge.Kind.ALLOWANCE, refunded=False,
+                                              created_at__gte=since)
+    if owner.user is not None:
+        return charges.filter(conversion__user=owner.user).count()
+    return charges.filter(conversion__session=owner.session, conversion__user__isnull=True).count()
+
+
+def entitlement_status(*, owner: Owner | None, now=None) -> dict:
+    """What would pay for the caller's next conversion (the convert page shows it)."""
+    if owner is None:
+        plan = plan_for_user(None)
+        limit = plan.monthly_conversions
+        return {"plan": plan.slug, "plan_name": plan.name, "allowance_limit": limit, "allowance_used": 0,
+                "allowance_remaining": limit, "period_end": None, "conversion_credits": 0}
+    plan = plan_for_user(owner.user)
+    start, end = allowance_period(owner=owner, now=now)
+    used = allowance_used(owner=owner, since=start)
+    limit = plan.monthly_conversions
+    return {
+        "plan": plan.slug, "plan_name": plan.name, "allowance_limit": limit, "allowance_used": used,
+        "allowance_remaining": None if limit is None else max(0, limit - used), "period_end": end,
+        "conversion_credits": owner.user.conversion_credits if owner.user else 0,
+    }
+
+
+def stripe_subscription_current(*, user) -> StripeSubscription | None:
+    return (StripeSubscription.objects.select_related("plan")
+            .filter(user=user, status=StripeSubscription.Status.ACTIVE).first())

@@ -1,0 +1,527 @@
+"""Writes on billing: prices, payments, webhooks, refunds, subscriptions, giving back charges."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_UP, Decimal, InvalidOperation
+
+import stripe
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import services as account_services
+from accounts.models import SubscriptionPlan, User, UserSubscription
+from accounts.plans import FREE_PLAN_SLUG
+from anclora.core import events
+from anclora.core.errors import ApplicationError
+from conversions.engines.registry import default_registry
+from conversions.formats import canonical
+from storage.owners import Owner
+
+from . import pricing, selectors
+from .models import (
+    BillingCustomer,
+    ConversionCharge,
+    ConversionTransaction,
+    StripeEvent,
+    StripeSubscription,
+)
+from .providers import ProviderError, get_provider
+
+logger = logging.getLogger(__name__)
+
+PERIOD = timedelta(days=30)
+MB = 1024 * 1024
+
+
+def _supported_pairs() -> frozenset[tuple[str, str]]:
+    """The pairs this host converts (the registry's answer, kept per process)."""
+    global _PAIRS
+    if _PAIRS is None:
+        _PAIRS = frozenset(default_registry().supported_pairs())
+    return _PAIRS
+
+
+_PAIRS: frozenset[tuple[str, str]] | None = None
+
+
+def _invalid(field: str, message: str, code: str = "validation_error") -> ApplicationError:
+    return ApplicationError(f"{field}: {message}", code=code, status=400, details={field: [message]})
+
+
+# --- prices -------------------------------------------------------------------------
+def conversion_request_validate(*, source_format, target_format, file_size_mb, quality,
+                                features=()) -> dict:
+    """Normalised conversion details, or a 400 naming the field."""
+    source = canonical(source_format) if isinstance(source_format, str) else None
+    if source is None:
+        raise _invalid("source_format", _("Formato de origen no soportado."), "unsupported_format")
+    target = canonical(target_format) if isinstance(target_format, str) else None
+    if target is None:
+        raise _invalid("target_format", _("Formato de destino no soportado."), "unsupported_format")
+    if source == target or (source, target) not in _supported_pairs():
+        raise _invalid("target_format", _("No se puede convertir de %(src)s a %(dst)s.") % {"src": source,
+                                                                                            "dst": target},
+                       "unsupported_pair")
+    if isinstance(file_size_mb, bool):
+        raise _invalid("file_size_mb", _("Debe ser un número."))
+    try:
+        size = Decimal(str(file_size_mb))
+    except (InvalidOperation, ValueError, TypeError):
+        raise _invalid("file_size_mb", _("Debe ser un número.")) from None
+    if not size.is_finite() or size <= 0 or size > settings.MAX_UPLOAD_MB:
+        raise _invalid("file_size_mb", _("Debe estar entre 0 y %(max)d MB.") % {"max": settings.MAX_UPLOAD_MB})
+    if not isinstance(quality, str) or quality not in pricing.QUALITY_MULTIPLIERS:
+        raise _invalid("quality", _("Calidad no válida."), "invalid_quality")
+    if not isinstance(features, list | tuple):
+        raise _invalid("features", _("Debe ser una lista."), "invalid_feature")
+    features = list(features)
+    for name in features:
+        if not isinstance(name, str) or name not in pricing.FEATURE_COSTS:
+            raise _invalid("features", _("Opción desconocida: %(name)s") % {"name": name}, "invalid_feature")
+    return {"source_format": source, "target_format": target, "file_size_mb": size, "quality": quality,
+            "features": features}
+
+
+def price_estimate(*, source_format, target_format, file_size_mb, quality, features=(),
+                   server_load: str | None = None) -> pricing.PriceBreakdown:
+    details = conversion_request_validate(source_format=source_format, target_format=target_format,
+                                          file_size_mb=file_size_mb, quality=quality, features=features)
+    return pricing.price(**details, server_load=server_load or selectors.server_load(
+        max_age=settings.BILLING_ESTIMATE_LOAD_MAX_AGE))
+
+
+def estimate_response(breakdown: pricing.PriceBreakdown) -> dict:
+    """The seed's estimate shape (numbers as floats at the edge only)."""
+    return {
+        "estimated_price": float(breakdown.total_price),
+        "currency": pricing.CURRENCY,
+        "breakdown": {
+            "base_price": float(breakdown.base_price),
+            "conversion_type": breakdown.conversion_type,
+            "size_category": breakdown.size_category,
+            "size_multiplier": float(breakdown.size_multiplier),
+            "quality": breakdown.quality,
+            "quality_multiplier": float(breakdown.quality_multiplier),
+            "feature_cost": float(breakdown.feature_cost),
+            "server_load": breakdown.server_load,
+            "server_load_factor": float(breakdown.server_load_factor),
+            "total_price": float(breakdown.total_price),
+        },
+    }
+
+
+def size_mb_for_bytes(size_bytes: int) -> Decimal:
+    """A file's size in MB rounded up to 0.01 (so the paid tier is never below the real one)."""
+    return (Decimal(size_bytes) / MB).quantize(Decimal("0.01"), rounding=ROUND_UP)
+
+
+# --- payments for single conversions ----------------------------------------------
+def _intent_view(tx: ConversionTransaction, intent: dict | None) -> dict:
+    return {"transaction": tx, "client_secret": (intent or {}).get("client_secret", "")}
+
+
+def transaction_create(*, owner: Owner, conversion_request: dict, idempotency_key: str | None = None) -> dict:
+    """A pending ConversionTransaction and its PaymentIntent; a retry with the same key returns them."""
+    details = conversion_request_validate(**{k: conversion_request.get(k) for k in
+                                             ("source_format", "target_format", "file_size_mb", "quality")})
+    provider = get_provider()
+    if idempotency_key:
+        existing = ConversionTransaction.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _transaction_replay(existing, owner=owner, provider=provider)
+    breakdown = pricing.price(**details, server_load=selectors.server_load())
+    tx_id = uuid.uuid4()
+    stored = {"source_format": details["source_format"], "target_format": details["target_format"],
+              "file_size_mb": str(details["file_size_mb"]), "quality": details["quality"],
+              "size_category": breakdown.size_category, "conversion_type": breakdown.conversion_type,
+              "base_price": str(breakdown.base_price), "size_multiplier": str(breakdown.size_multiplier),
+              "quality_multiplier": str(breakdown.quality_multiplier),
+              "server_load_factor": str(breakdown.server_load_factor)}
+    try:
+        intent = provider.create_intent(
+            amount_cents=pricing.to_cents(breakdown.total_price), currency=pricing.CURRENCY,
+            metadata={"transaction_id": str(tx_id), "kind": "conversion"},
+            idempotency_key=f"anclora-pi-{idempotency_key or tx_id}",
+        )
+    except ProviderError as exc:
+        raise ApplicationError(_("El proveedor de pagos no está disponible: %(e)s") % {"e": exc.message},
+                               code="payment_provider_error", status=502) from exc
+    try:
+        with transaction.atomic():
+            tx = ConversionTransaction.objects.create(
+                id=tx_id, **owner.fields(), amount=breakdown.total_price, currency=pricing.CURRENCY,
+                conversion_details=stored, provider=provider.name, stripe_payment_intent_id=intent["id"],
+                idempotency_key=idempotency_key or None,
+            )
+    except IntegrityError:  # a concurrent retry with the same key won
+        existing = ConversionTransaction.objects.filter(idempotency_key=idempotency_key).first() if \
+            idempotency_key else None
+        if existing is None:
+            existing = ConversionTransaction.objects.filter(stripe_payment_intent_id=intent["id"]).first()
+        if existing is None:
+            raise
+        return _transaction_replay(existing, owner=owner, provider=provider)
+    return {"transaction": tx, "client_secret": intent.get("client_secret", ""), "breakdown": breakdown}
+
+
+def _transaction_replay(tx: ConversionTransaction, *, owner: Owner, provider) -> dict:
+    if not _owned_by(tx, owner):
+        raise ApplicationError(_("Esa clave de idempotencia ya se usó en otra petición."),
+                               code="idempotency_conflict", status=409,
+                               details={"idempotency_key": [_("ya usada")]})
+    try:
+        intent = provider.retrieve_intent(tx.stripe_payment_intent_id)
+    except ProviderError:
+        intent = {}
+    d = tx.conversion_details
+    breakdown = pricing.PriceBreakdown(
+        conversion_type=d.get("conversion_type", ""), base_price=Decimal(d.get("base_price", "0")),
+        size_category=d.get("size_category", ""), size_multiplier=Decimal(d.get("size_multiplier", "0")),
+        quality=d.get("quality", ""), quality_multiplier=Decimal(d.get("quality_multiplier", "0")),
+        feature_cost=Decimal("0.00"), server_load="", server_load_factor=Decimal(d.get("server_load_factor", "1")),
+        total_price=tx.amount,
+    )
+    return {"transaction": tx, "client_secret": intent.get("client_secret", ""), "breakdown": breakdown}
+
+
+def _owned_by(tx: ConversionTransaction, owner: Owner | None) -> bool:
+    if owner is None:
+        return False
+    if owner.user is not None:
+        return tx.user_id == owner.user.pk
+    return tx.user_id is None and tx.session_id == owner.session.pk
+
+
+def transaction_get_for_owner(*, owner: Owner | None, transaction_id) -> ConversionTransaction:
+    tx = selectors.transaction_list_for_owner(owner=owner).filter(pk=transaction_id).first()
+    if tx is None:
+        raise ApplicationError(_("Transacción no encontrada."), code="not_found", status=404)
+    return tx
+
+
+def _mark_completed(tx: ConversionTransaction) -> bool:
+    """pending/failed → completed (the row is locked). Publishes payment_succeeded once."""
+    if tx.status not in (ConversionTransaction.Status.PENDING, ConversionTransaction.Status.FAILED):
+        return False
+    tx.status = ConversionTransaction.Status.COMPLETED
+    tx.completed_at = timezone.now()
+    tx.save(update_fields=["status", "completed_at", "updated_at"])
+    # Gamification awards 10 points per EUR here (it subscribes to this event).
+    events.publish("payment_succeeded", transaction_id=tx.pk, user_id=tx.user_id, amount_eur=tx.amount)
+    return True
+
+
+def _apply_intent_state(tx: ConversionTransaction, intent: dict) -> str:
+    """Bring a locked transaction in line with the PaymentIntent as the provider reports it."""
+    status = intent.get("status")
+    amount_ok = int(intent.get("amount", -1)) == pricing.to_cents(tx.amount) and \
+        str(intent.get("currency", "")).upper() == tx.currency
+    if status == "succeeded" and amount_ok:
+        _mark_completed(tx)
+    elif tx.status == ConversionTransaction.Status.PENDING and (
+            status == "canceled" or (status == "requires_payment_method" and intent.get("last_payment_error"))):
+        tx.status = ConversionTransaction.Status.FAILED
+        tx.save(update_fields=["status", "updated_at"])
+    return tx.status
+
+
+def transaction_sync(*, transaction_id) -> ConversionTransaction:
+    """Re-read the PaymentIntent and apply its state (a redirect or a client's word is not a payment)."""
+    with transaction.atomic():
+        tx = ConversionTransaction.objects.select_for_update().get(pk=transaction_id)
+        try:
+            intent = get_provider().retrieve_intent(tx.stripe_payment_intent_id)
+        except ProviderError as exc:
+            logger.warning("cannot re-read %s: %s", tx.stripe_payment_intent_id, exc)
+            return tx
+        _apply_intent_state(tx, intent)
+    return tx
+
+
+def transaction_pay_test_card(*, owner: Owner | None, transaction_id, card: str = "visa") -> ConversionTransaction:
+    """Test mode: pay a pending transaction with a test card (never available with live keys)."""
+    tx = transaction_get_for_owner(owner=owner, transaction_id=transaction_id)
+    provider = get_provider()
+    if not provider.test_mode:
+        raise ApplicationError(_("Las tarjetas de prueba solo existen en modo de prueba."), code="not_test_mode",
+                               status=403)
+    if tx.status == ConversionTransaction.Status.FAILED:
+        raise ApplicationError(_("Este pago fue rechazado: crea un pago nuevo."), code="payment_failed", status=409)
+    if tx.status == ConversionTransaction.Status.PENDING:
+        try:
+            provider.confirm_test_card(tx.stripe_payment_intent_id, card=card)
+        except ProviderError as exc:
+            transaction_sync(transaction_id=tx.pk)
+            raise ApplicationError(_("Pago rechazado: %(e)s") % {"e": exc.message}, code="card_declined",
+                                   status=402, details={"transaction_id": [str(tx.pk)]}) from exc
+    return transaction_sync(transaction_id=tx.pk)
+
+
+@transaction.atomic
+def transaction_refund(*, transaction_id, actor: User | None = None) -> ConversionTransaction:
+    """Refund what is left of a completed payment, once. The row lock serialises refunds."""
+    tx = ConversionTransaction.objects.select_for_update().filter(pk=transaction_id).first()
+    if tx is None:
+        raise ApplicationError(_("Transacción no encontrada."), code="not_found", status=404)
+    remaining = tx.amount - tx.refunded_amount
+    if tx.status == ConversionTransaction.Status.REFUNDED or remaining <= 0:
+        raise ApplicationError(_("Esta transacción ya está reembolsada."), code="already_refunded", status=409)
+    if tx.status != ConversionTransaction.Status.COMPLETED:
+        raise ApplicationError(_("Solo se reembolsan pagos completados."), code="not_refundable", status=409,
+                               details={"status": [tx.status]})
+    try:
+        refund = get_provider().refund(intent_id=tx.stripe_payment_intent_id, amount_cents=pricing.to_cents(remaining),
+                                       idempotency_key=f"anclora-refund-{tx.pk}-{tx.refunded_amount}")
+    except ProviderError as exc:
+        raise ApplicationError(_("El reembolso falló: %(e)s") % {"e": exc.message}, code="refund_failed",
+                               status=502) from exc
+    tx.refunded_amount = tx.amount
+    tx.status = ConversionTransaction.Status.REFUNDED
+    tx.refunded_at = timezone.now()
+    tx.stripe_refund_id = refund.get("id", "")
+    tx.save(update_fields=["refunded_amount", "status", "refunded_at", "stripe_refund_id", "updated_at"])
+    logger.info("transaction %s refunded by %s", tx.pk, actor)
+    return tx
+
+
+# --- webhooks ------------------------------------------------------------------------
+def webhook_receive(*, payload: bytes, signature: str | None) -> str:
+    """Verify the signature on the raw body (tolerance 300 s), then process the event once."""
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not secret:
+        raise ApplicationError(_("Webhooks desactivados: falta STRIPE_WEBHOOK_SECRET."), code="webhook_disabled",
+                               status=400)
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, secret,
+                                               tolerance=settings.STRIPE_WEBHOOK_TOLERANCE)
+    except (ValueError, stripe.SignatureVerificationError) as exc:
+        raise ApplicationError(_("Firma del webhook no válida."), code="invalid_signature", status=400) from exc
+    return stripe_event_process(event=event.to_dict())
+
+
+def stripe_event_process(*, event: dict) -> str:
+    """Store the event (unique id) and apply its effect in the same transaction. 'duplicate' when seen."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                stored = StripeEvent.objects.create(event_id=event["id"], type=event.get("type", ""), payload=event)
+        except IntegrityError:
+            return "duplicate"
+        result = _event_dispatch(event)
+        stored.processed_at = timezone.now()
+        stored.save(update_fields=["processed_at"])
+    return result
+
+
+def _event_dispatch(event: dict) -> str:
+    kind = event.get("type", "")
+    obj = (event.get("data") or {}).get("object") or {}
+    if kind in ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"):
+        tx = ConversionTransaction.objects.select_for_update().filter(
+            stripe_payment_intent_id=obj.get("id")).first()
+        if tx is None:
+            return "ignored"
+        try:  # events arrive late or out of order: the intent's current state decides
+            intent = get_provider().retrieve_intent(tx.stripe_payment_intent_id)
+        except ProviderError:
+            intent = obj
+        return _apply_intent_state(tx, intent)
+    if kind == "charge.refunded":
+        tx = ConversionTransaction.objects.select_for_update().filter(
+            stripe_payment_intent_id=obj.get("payment_intent")).first()
+        if tx is None:
+            return "ignored"
+        refunded = min(tx.amount, max(tx.refunded_amount, Decimal(int(obj.get("amount_refunded", 0))) / 100))
+        if refunded > 0:
+            tx.refunded_amount = refunded
+            tx.status = ConversionTransaction.Status.REFUNDED
+            tx.refunded_at = tx.refunded_at or timezone.now()
+            tx.save(update_fields=["refunded_amount", "status", "refunded_at", "updated_at"])
+        return tx.status
+    if kind in ("invoice.paid", "invoice.payment_succeeded"):
+        if obj.get("subscription"):
+            return subscription_sync(stripe_subscription_id=obj["subscription"])
+        return "ignored"
+    if kind.startswith("customer.subscription."):
+        return subscription_sync(stripe_subscription_id=obj.get("id", ""), fallback=obj)
+    return "ignored"
+
+
+# --- subscriptions -------------------------------------------------------------------
+def next_period(start: datetime, end: datetime, now: datetime) -> tuple[datetime, datetime]:
+    """Roll a period forward in whole steps until it contains now."""
+    length = max(end - start, timedelta(days=1))
+    while end <= now:
+        start, end = end, end + length
+    return start, end
+
+
+def subscription_period_roll(*, subscription: UserSubscription, now=None) -> UserSubscription:
+    """The allowance resets with the period: an ended period rolls forward, or ends a cancelled plan.
+
+    Called with the row locked (authorizer) or by the daily task.
+    """
+    now = now or timezone.now()
+    if subscription.current_period_end > now:
+        return subscription
+    cancelled = StripeSubscription.objects.filter(user=subscription.user_id, plan=subscription.plan_id,
+                                                  applied_at__isnull=False, cancel_at_period_end=True,
+                                                  status=StripeSubscription.Status.ACTIVE)
+    if cancelled.exists():
+        cancelled.update(status=StripeSubscription.Status.CANCELED)
+        return account_services.subscription_start(user=subscription.user,
+                                                    plan=SubscriptionPlan.objects.get(slug=FREE_PLAN_SLUG), now=now)
+    start, end = next_period(subscription.current_period_start, subscription.current_period_end, now)
+    # TODO(accounts): move into accounts.services as subscription_period_advance.
+    UserSubscription.objects.filter(pk=subscription.pk).update(current_period_start=start, current_period_end=end)
+    subscription.current_period_start, subscription.current_period_end = start, end
+    return subscription
+
+
+def subscription_periods_roll(*, now=None) -> int:
+    """Daily: every active subscription whose period ended rolls forward (idempotent)."""
+    now = now or timezone.now()
+    rolled = 0
+    ids = list(UserSubscription.objects.filter(status=UserSubscription.Status.ACTIVE,
+                                               current_period_end__lte=now).values_list("pk", flat=True))
+    for pk in ids:
+        with transaction.atomic():
+            sub = UserSubscription.objects.select_for_update().select_related("user", "plan").filter(
+                pk=pk, status=UserSubscription.Status.ACTIVE).first()
+            if sub is not None and sub.current_period_end <= now:
+                subscription_period_roll(subscription=sub, now=now)
+                rolled += 1
+    return rolled
+
+
+def _customer_for(user: User, provider, *, fresh: bool = False) -> str:
+    customer = BillingCustomer.objects.filter(user=user).first()
+    same_kind = customer is not None and \
+        customer.stripe_customer_id.startswith("cus_offline_") == (provider.name == "offline")
+    if same_kind and not fresh:
+        return customer.stripe_customer_id
+    data = provider.create_customer(email=user.email, metadata={"user_id": str(user.pk)},
+                                    idempotency_key=f"anclora-customer-{user.pk}-{uuid.uuid4()}")
+    BillingCustomer.objects.update_or_create(user=user, defaults={"stripe_customer_id": data["id"]})
+    return data["id"]
+
+
+def subscription_subscribe(*, user: User, plan_slug: str) -> StripeSubscription:
+    """A Stripe customer and subscription; the plan applies once Stripe reports it paid."""
+    plan = SubscriptionPlan.objects.filter(slug=plan_slug, is_active=True).first()
+    if plan is None:
+        raise _invalid("plan", _("Plan desconocido."), "invalid_plan")
+    if plan.price_eur <= 0:
+        raise _invalid("plan", _("El plan gratuito no necesita suscripción: cancela la actual."), "invalid_plan")
+    current = selectors.stripe_subscription_current(user=user)
+    if current is not None and current.plan_id == plan.pk and not current.cancel_at_period_end:
+        raise ApplicationError(_("Ya tienes ese plan."), code="already_subscribed", status=409)
+    provider = get_provider()
+    try:
+        customer_id = _customer_for(user, provider)
+        plan_id = provider.ensure_plan(slug=plan.slug, name=plan.name, amount_cents=pricing.to_cents(plan.price_eur))
+        metadata = {"user_id": str(user.pk), "plan": plan.slug}
+        try:
+            data = provider.create_subscription(customer_id=customer_id, plan_id=plan_id, metadata=metadata,
+                                                idempotency_key=f"anclora-sub-{user.pk}-{uuid.uuid4()}")
+        except ProviderError:
+            # The stored customer may be gone (a restarted localstripe keeps nothing): make a new one, once.
+            customer_id = _customer_for(user, provider, fresh=True)
+            data = provider.create_subscription(customer_id=customer_id, plan_id=plan_id, metadata=metadata,
+                                                idempotency_key=f"anclora-sub-{user.pk}-{uuid.uuid4()}")
+    except ProviderError as exc:
+        raise ApplicationError(_("El proveedor de pagos no está disponible: %(e)s") % {"e": exc.message},
+                               code="payment_provider_error", status=502) from exc
+    StripeSubscription.objects.get_or_create(stripe_subscription_id=data["id"],
+                                             defaults={"user": user, "plan": plan})
+    subscription_sync(stripe_subscription_id=data["id"])
+    return StripeSubscription.objects.select_related("plan").get(stripe_subscription_id=data["id"])
+
+
+def _ts(value) -> datetime | None:
+    return datetime.fromtimestamp(int(value), tz=UTC) if value else None
+
+
+@transaction.atomic
+def subscription_sync(*, stripe_subscription_id: str, fallback: dict | None = None) -> str:
+    """Re-read the subscription from Stripe and apply it: active → plan applies (once); ended → Gratuito."""
+    try:
+        data = get_provider().retrieve_subscription(stripe_subscription_id)
+    except ProviderError:
+        if fallback is None:
+            return "ignored"
+        data = fallback
+    row = StripeSubscription.objects.select_for_update().filter(stripe_subscription_id=stripe_subscription_id).first()
+    if row is None:
+        meta = data.get("metadata") or {}
+        user = User.objects.filter(pk=meta.get("user_id")).first() if meta.get("user_id") else None
+        plan = SubscriptionPlan.objects.filter(slug=meta.get("plan")).first()
+        if user is None or plan is None:
+            return "ignored"
+        row, _created = StripeSubscription.objects.get_or_create(stripe_subscription_id=stripe_subscription_id,
+                                                                 defaults={"user": user, "plan": plan})
+        row = StripeSubscription.objects.select_for_update().get(pk=row.pk)
+    row.cancel_at_period_end = bool(data.get("cancel_at_period_end"))
+    row.current_period_end = _ts(data.get("current_period_end")) or row.current_period_end
+    status = data.get("status")
+    if status in ("active", "trialing"):
+        if row.applied_at is None:
+            StripeSubscription.objects.filter(user=row.user_id, status=StripeSubscription.Status.ACTIVE).exclude(
+                pk=row.pk).update(status=StripeSubscription.Status.CANCELED)
+            account_services.subscription_start(user=row.user, plan=row.plan)
+            row.applied_at = timezone.now()
+        row.status = StripeSubscription.Status.ACTIVE
+    elif status in ("canceled", "incomplete_expired", "unpaid"):
+        was_active = row.status == StripeSubscription.Status.ACTIVE and row.applied_at is not None
+        row.status = StripeSubscription.Status.CANCELED
+        current = UserSubscription.objects.filter(user=row.user_id, status=UserSubscription.Status.ACTIVE).first()
+        if was_active and current is not None and current.plan_id == row.plan_id:
+            account_services.subscription_start(user=row.user, plan=SubscriptionPlan.objects.get(slug=FREE_PLAN_SLUG))
+    row.save()
+    return row.status
+
+
+def subscription_cancel(*, user: User) -> StripeSubscription:
+    """Cancel at period end: the plan stays until then, then Gratuito (daily task / next request)."""
+    current = selectors.stripe_subscription_current(user=user)
+    if current is None:
+        raise ApplicationError(_("No tienes una suscripción de pago."), code="no_subscription", status=409)
+    try:
+        get_provider().cancel_subscription_at_period_end(current.stripe_subscription_id)
+    except ProviderError as exc:
+        raise ApplicationError(_("El proveedor de pagos no está disponible: %(e)s") % {"e": exc.message},
+                               code="payment_provider_error", status=502) from exc
+    StripeSubscription.objects.filter(pk=current.pk).update(cancel_at_period_end=True)
+    current.refresh_from_db()
+    return current
+
+
+# --- giving back what a failed or cancelled conversion consumed -----------------------
+@transaction.atomic
+def charge_give_back(*, conversion_id) -> str | None:
+    """Exactly once: allowance stops counting, a credit returns, a payment becomes reusable."""
+    charge = ConversionCharge.objects.select_for_update().filter(conversion_id=conversion_id,
+                                                                 refunded=False).first()
+    if charge is None:
+        return None
+    charge.refunded = True
+    charge.refunded_at = timezone.now()
+    charge.save(update_fields=["refunded", "refunded_at"])
+    if charge.kind == ConversionCharge.Kind.CREDIT:
+        user_id = charge.conversion.user_id
+        if user_id:
+            User.objects.filter(pk=user_id).update(conversion_credits=F("conversion_credits") + 1)
+    elif charge.kind == ConversionCharge.Kind.PAYMENT and charge.transaction_id:
+        ConversionTransaction.objects.filter(pk=charge.transaction_id, consumed_by=conversion_id).update(
+            consumed_by=None)
+    return charge.kind
+
+
+def transactions_adopt(*, session_id, user) -> int:
+    return ConversionTransaction.objects.filter(session_id=session_id, user__isnull=True).update(user=user)

@@ -1,0 +1,77 @@
+"""Pages: plans (subscribe/cancel, price tables) and the checkout for one conversion."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.selectors import plan_for_user, plan_list
+from anclora.core.errors import ApplicationError
+from storage.owners import owner_from_request
+
+from . import pricing, selectors, services
+from .providers import get_provider
+
+
+def plans_page(request):
+    user = request.user if request.user.is_authenticated else None
+    tiers = pricing.tiers()
+    context = {
+        "plans": plan_list(),
+        "current_plan": plan_for_user(user),
+        "stripe_subscription": selectors.stripe_subscription_current(user=user) if user else None,
+        "tiers": tiers,
+        "size_tiers": [(name, info["max_size_mb"], info["price_multiplier"])
+                       for name, info in tiers["size_tiers"].items()],
+        "provider": get_provider(),
+    }
+    return render(request, "billing/plans.html", context)
+
+
+@login_required
+@require_POST
+def subscribe_page(request):
+    try:
+        sub = services.subscription_subscribe(user=request.user, plan_slug=request.POST.get("plan", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:plans")
+    if sub.status == sub.Status.ACTIVE:
+        messages.success(request, _("Suscripción activa: plan %(plan)s.") % {"plan": sub.plan.name})
+    else:
+        messages.info(request, _("Suscripción creada; el plan se aplicará cuando se confirme el pago."))
+    return redirect("billing:plans")
+
+
+@login_required
+@require_POST
+def cancel_page(request):
+    try:
+        services.subscription_cancel(user=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.info(request, _("Suscripción cancelada: seguirá activa hasta el final del periodo."))
+    return redirect("billing:plans")
+
+
+def checkout_page(request, transaction_id):
+    tx = services.transaction_get_for_owner(owner=owner_from_request(request), transaction_id=transaction_id)
+    if tx.status == tx.Status.PENDING:
+        tx = services.transaction_sync(transaction_id=tx.pk)
+    return render(request, "billing/checkout.html", {"tx": tx, "provider": get_provider()})
+
+
+@require_POST
+def checkout_pay_page(request, transaction_id):
+    try:
+        services.transaction_pay_test_card(owner=owner_from_request(request), transaction_id=transaction_id,
+                                           card=request.POST.get("card", "visa"))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Pago completado. Ya puedes convertir el archivo."))
+    return redirect("billing:checkout", transaction_id=transaction_id)
