@@ -138,25 +138,17 @@ def stored_files_delete_for_user(*, user) -> int:
     return count
 
 
-@transaction.atomic
-def stored_file_extend_retention(*, stored_file: StoredFile, user, credits: int) -> StoredFile:
-    """+24 h per credit, at most 30 extra days per file; the credits are spent in the same transaction."""
+def _extend(*, stored_file: StoredFile, days: int) -> None:
+    """Add whole days to a live file's expiry within the 30-day cap (ApplicationError otherwise)."""
     from django.utils.translation import gettext as _
 
-    from accounts.services import user_spend_credits
     from anclora.core.errors import ApplicationError
 
     from .models import HOURS_PER_CREDIT, MAX_EXTENSION_HOURS
 
-    if user is None or not user.is_authenticated:
-        raise ApplicationError(_("Necesitas una cuenta con créditos para ampliar la retención."),
-                               code="login_required", status=401)
-    if not isinstance(credits, int) or credits < 1:
-        raise ApplicationError(_("El número de créditos debe ser positivo."), code="invalid_credits",
-                               details={"credits": [_("El número de créditos debe ser positivo.")]})
     if stored_file.is_deleted or stored_file.expires_at <= timezone.now():
         raise ApplicationError(_("El archivo ha caducado y ya no está disponible."), code="expired", status=410)
-    hours = credits * HOURS_PER_CREDIT
+    hours = days * HOURS_PER_CREDIT
     extended = StoredFile.objects.filter(
         pk=stored_file.pk, is_deleted=False, extended_hours__lte=MAX_EXTENSION_HOURS - hours
     ).update(extended_hours=models.F("extended_hours") + hours,
@@ -167,6 +159,31 @@ def stored_file_extend_retention(*, stored_file: StoredFile, user, credits: int)
             _("Se puede ampliar como máximo 30 días por archivo (quedan %(n)d días).") % {"n": left},
             code="extension_cap", details={"credits": [_("Máximo %(n)d créditos.") % {"n": left}]},
         )
+
+
+@transaction.atomic
+def stored_file_extend_retention(*, stored_file: StoredFile, user, credits: int) -> StoredFile:
+    """+24 h per credit, at most 30 extra days per file; the credits are spent in the same transaction."""
+    from django.utils.translation import gettext as _
+
+    from accounts.services import user_spend_credits
+    from anclora.core.errors import ApplicationError
+
+    if user is None or not user.is_authenticated:
+        raise ApplicationError(_("Necesitas una cuenta con créditos para ampliar la retención."),
+                               code="login_required", status=401)
+    if not isinstance(credits, int) or credits < 1:
+        raise ApplicationError(_("El número de créditos debe ser positivo."), code="invalid_credits",
+                               details={"credits": [_("El número de créditos debe ser positivo.")]})
+    _extend(stored_file=stored_file, days=credits)
     user_spend_credits(user=user, credits=credits)  # raises (and rolls back) when short
+    stored_file.refresh_from_db()
+    return stored_file
+
+
+@transaction.atomic
+def stored_file_extend_by_staff(*, stored_file: StoredFile, days: int) -> StoredFile:
+    """Staff goodwill: the same cap, no credits spent."""
+    _extend(stored_file=stored_file, days=days)
     stored_file.refresh_from_db()
     return stored_file
