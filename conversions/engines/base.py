@@ -127,6 +127,14 @@ class Engine:
                 options: ConvertOptions) -> None:
         raise NotImplementedError
 
+    def begin(self, src_fmt: str, dst_fmt: str, options: ConvertOptions) -> None:
+        """What every ``convert`` does first: refuse other pairs, start the clock, report 1 %."""
+        if not self.supports(src_fmt, dst_fmt):
+            raise EngineError("Conversión no soportada", code="unsupported_pair")
+        options.begin()
+        options.check_deadline()
+        options.report(1)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} priority={self.priority}>"
 

@@ -130,11 +130,7 @@ class PandocEngine(Engine):
 
     def convert(self, src: Path, dst: Path, src_fmt: str, dst_fmt: str,
                 options: ConvertOptions) -> None:
-        if (src_fmt, dst_fmt) not in self.pairs():
-            raise EngineError("Conversión no soportada", code="unsupported_pair")
-        options.begin()
-        options.check_deadline()
-        options.report(1)
+        self.begin(src_fmt, dst_fmt, options)
         with workspace(options, "pandoc-") as tmp:
             # Work on a private copy with a neutral name (no odd characters in argv).
             local = tmp / f"input.{src_fmt}"

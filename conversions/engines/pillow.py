@@ -229,11 +229,7 @@ class PillowEngine(Engine):
 
     def convert(self, src: Path, dst: Path, src_fmt: str, dst_fmt: str,
                 options: ConvertOptions) -> None:
-        if (src_fmt, dst_fmt) not in self.pairs():
-            raise EngineError("Conversión no soportada", code="unsupported_pair")
-        options.begin()
-        options.check_deadline()
-        options.report(1)
+        self.begin(src_fmt, dst_fmt, options)
         frames, durations, loop = read_frames(Path(src), src_fmt, dst_fmt, options)
         options.check_deadline()
         with workspace(options, "pillow-") as tmp:

@@ -83,6 +83,19 @@ def extract_blocks(doc, options: ConvertOptions) -> list[list[str]]:
     return pages
 
 
+def _read_blocks(src: Path, options: ConvertOptions) -> list[list[str]]:
+    """The text blocks of every page (bounded by the page cap and the deadline)."""
+    doc = open_pdf(src)
+    try:
+        return extract_blocks(doc, options)
+    except EngineError:
+        raise
+    except Exception as exc:
+        raise _corrupt(exc) from exc
+    finally:
+        doc.close()
+
+
 class PyMuPDFEngine(Engine):
     name = "pymupdf"
     priority = 30
@@ -104,11 +117,7 @@ class PyMuPDFEngine(Engine):
 
     def convert(self, src: Path, dst: Path, src_fmt: str, dst_fmt: str,
                 options: ConvertOptions) -> None:
-        if (src_fmt, dst_fmt) not in self.pairs():
-            raise EngineError("Conversión no soportada", code="unsupported_pair")
-        options.begin()
-        options.check_deadline()
-        options.report(1)
+        self.begin(src_fmt, dst_fmt, options)
         src, dst = Path(src), Path(dst)
         with workspace(options, "pymupdf-") as tmp:
             out = tmp / f"output.{dst_fmt}"
@@ -127,15 +136,7 @@ class PyMuPDFEngine(Engine):
     # ------------------------------------------------------------------ pdf ->
 
     def _pdf_to_text(self, src: Path, out: Path, options: ConvertOptions) -> None:
-        doc = open_pdf(src)
-        try:
-            pages = extract_blocks(doc, options)
-        except EngineError:
-            raise
-        except Exception as exc:
-            raise _corrupt(exc) from exc
-        finally:
-            doc.close()
+        pages = _read_blocks(src, options)
         text = "\n\f\n".join("\n\n".join(blocks) for blocks in pages).strip() + "\n"
         out.write_text(text, encoding="utf-8")
 
@@ -169,15 +170,7 @@ class PyMuPDFEngine(Engine):
 
     def _pdf_to_office(self, src: Path, out: Path, dst_fmt: str, options: ConvertOptions,
                        tmp: Path) -> None:
-        doc = open_pdf(src)
-        try:
-            pages = extract_blocks(doc, options)
-        except EngineError:
-            raise
-        except Exception as exc:
-            raise _corrupt(exc) from exc
-        finally:
-            doc.close()
+        pages = _read_blocks(src, options)
         parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'>"
                  "<title>Documento</title></head><body>"]
         for number, blocks in enumerate(pages):
