@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import OperationalError
 from django.utils.translation import gettext as _
 
+from anclora.core.observability import bind_conversion
+
 from . import services
 
 logger = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ TRANSIENT_ERRORS = (OperationalError, ConnectionError, TimeoutError)
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
 )
 def conversion_run(self, conversion_id: str) -> str:
+    bind_conversion(conversion_id)  # every log line of this job carries its id
     try:
         return services.conversion_execute(conversion_id=conversion_id)
     except SoftTimeLimitExceeded:

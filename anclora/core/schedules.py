@@ -21,6 +21,8 @@ PERIODIC_TASKS: dict[str, tuple[str, str, dict, str]] = {
                      {"minute": "45", "hour": "3", "day_of_week": "0"}, "priority"),
     "purge-anonymous-sessions": ("storage.tasks.purge_anonymous_sessions_task", "crontab",
                                  {"minute": "0", "hour": "4", "day_of_month": "1"}, "priority"),
+    "purge-broker-messages": ("anclora.core.tasks.purge_delivered_broker_messages", "crontab",
+                              {"minute": "50", "hour": "3"}, "priority"),
     "reap-stuck-conversions": ("conversions.tasks.conversions_reap_task", "interval",
                                {"every": 5}, "priority"),
     "roll-subscription-periods": ("billing.tasks.subscription_periods_roll_task", "crontab",

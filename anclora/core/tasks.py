@@ -10,3 +10,15 @@ logger = logging.getLogger(__name__)
 def flush_expired_tokens() -> None:
     call_command("flushexpiredtokens")
     logger.info("flushed expired JWT refresh tokens")
+
+
+@shared_task
+def purge_delivered_broker_messages() -> int:
+    """The embedded SQLite broker keeps delivered messages as invisible rows; drop day-old ones."""
+    from django.conf import settings
+
+    from .broker import purge_delivered_messages
+
+    removed = purge_delivered_messages(settings.CELERY_BROKER_URL)
+    logger.info("embedded broker: %d delivered messages purged", removed)
+    return removed

@@ -233,7 +233,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery -----------------------------------------------------------------------
 CELERY_BROKER_URL = env.str(
-    "CELERY_BROKER_URL", default=REDIS_URL or f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}"
+    "CELERY_BROKER_URL", default=REDIS_URL or f"anclora-sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}"
 )
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -254,9 +254,12 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # `priority` before it takes anything from `default`.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300,
                                        "queue_order_strategy": "priority"}
-if CELERY_BROKER_URL.startswith("sqla+"):
+if CELERY_BROKER_URL.startswith(("sqla+", "anclora-sqla+")):
     # The SQLAlchemy transport cannot broadcast remote-control commands.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+if CELERY_BROKER_URL.startswith("anclora-sqla+"):
+    # anclora.core.broker: poll the embedded broker every 0.1 s instead of kombu's 1 s.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": env.float("BROKER_POLLING_INTERVAL", default=0.1)}
 CONVERSION_ENGINE_TIME_LIMIT = env.int(
     "CONVERSION_ENGINE_TIME_LIMIT", default=max(CELERY_TASK_SOFT_TIME_LIMIT - 30, 10)
 )
