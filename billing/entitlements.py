@@ -164,6 +164,8 @@ class EntitlementAuthorizer:
         if transaction_id:
             details["transaction_id"] = [_("La transacción no está pagada, ya se usó o no corresponde a "
                                            "esta conversión.")]
-        message = _("Has agotado las conversiones de tu plan (%(plan)s). Esta conversión cuesta %(price)s €.") % {
-            "plan": plan.name, "price": breakdown.total_price}
+        from anclora.core.templatetags.ui import money, plan_name
+
+        message = _("Has agotado las conversiones de tu plan (%(plan)s). Esta conversión cuesta %(price)s.") % {
+            "plan": plan_name(plan.name), "price": money(breakdown.total_price)}
         return ApplicationError(message, code="payment_required", status=402, details=details)

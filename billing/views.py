@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import plan_for_user, plan_list
 from anclora.core.errors import ApplicationError
+from anclora.core.templatetags.ui import plan_name
 from storage.owners import owner_from_request
 
 from . import pricing, selectors, services
@@ -40,7 +41,7 @@ def subscribe_page(request):
         messages.error(request, exc.message)
         return redirect("billing:plans")
     if sub.status == sub.Status.ACTIVE:
-        messages.success(request, _("Suscripción activa: plan %(plan)s.") % {"plan": sub.plan.name})
+        messages.success(request, _("Suscripción activa: plan %(plan)s.") % {"plan": plan_name(sub.plan.name)})
     else:
         messages.info(request, _("Suscripción creada; el plan se aplicará cuando se confirme el pago."))
     return redirect("billing:plans")

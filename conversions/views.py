@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 from django.contrib import messages
@@ -54,9 +55,10 @@ def convert_submit(request):
     form = ConvertForm(request.POST, request.FILES,
                        target_choices=_all_targets(targets_by_source()))
     if not form.is_valid():
-        for errors in form.errors.values():
+        for name, errors in form.errors.items():
+            label = form.fields[name].label if name in form.fields else ""
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, f"{label}: {error}" if label else error)
         return redirect("home")
     try:
         created = services.conversion_request(
@@ -64,12 +66,36 @@ def convert_submit(request):
             uploads=[services.Upload(path=Path(f.temporary_file_path()), name=f.name, size=f.size)
                      for f in form.cleaned_data["file"]],
             target_format=form.cleaned_data["target_format"], quality=form.cleaned_data["quality"],
+            use_credit=request.POST.get("use_credit") == "true",
+            transaction_id=_uuid_or_none(request.POST.get("transaction_id")),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
+        how_to_pay = exc.details.get("how_to_pay") if exc.status == 402 and isinstance(exc.details, dict) else None
+        if how_to_pay:
+            return _checkout_for(request, owner, how_to_pay["conversion_request"])
         return redirect("home")
     messages.success(request, _("Conversión en marcha: %(n)d archivo(s).") % {"n": len(created)})
     return redirect("conversions:list")
+
+
+def _uuid_or_none(value):
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _checkout_for(request, owner, conversion_request):
+    """Without JavaScript a refused (402) conversion goes to the checkout page for its price."""
+    from billing import services as billing_services
+
+    try:
+        created = billing_services.transaction_create(owner=owner, conversion_request=conversion_request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("home")
+    return redirect("billing:checkout", transaction_id=created["transaction"].pk)
 
 
 def conversion_list_page(request):

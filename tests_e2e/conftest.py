@@ -57,3 +57,49 @@ def shot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+PASSWORD = "Anclora-2026x"
+
+
+@pytest.fixture
+def offline(settings):
+    """Payments through the offline test-mode provider (no Stripe, no network)."""
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_API_BASE = ""
+
+
+@pytest.fixture
+def make_user(transactional_db):
+    from accounts import services as account_services
+
+    def make(email: str, **extra):
+        return account_services.user_create(email=email, password=PASSWORD, **extra)
+
+    return make
+
+
+def log_in(page, email: str, password: str = PASSWORD) -> None:
+    page.goto("/login/")
+    page.get_by_label("Correo electrónico").fill(email)
+    page.get_by_label("Contraseña").fill(password)
+    page.get_by_role("button", name="Entrar").click()
+    page.get_by_text("Has iniciado sesión").wait_for()
+
+
+def convert_for(user, path: Path, target: str, n: int = 1) -> list:
+    """n conversions for the user through the service (the eager worker runs them on commit)."""
+    from conversions import services
+    from storage.owners import Owner
+
+    created = []
+    for _ in range(n):
+        created += services.conversion_request(
+            owner=Owner(user=user), target_format=target,
+            uploads=[services.Upload(path=path, name=path.name, size=path.stat().st_size)],
+        )
+    return created
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -25,6 +25,18 @@
   var allTargets = Array.prototype.map.call(target.options, function (o) { return o.value; });
   var files = [];
   var detected = [];
+  var lang = document.documentElement.lang || "es";
+  var money = new Intl.NumberFormat(lang, { style: "currency", currency: "EUR" });
+  var percent = new Intl.NumberFormat(lang, { style: "percent" });
+
+  // 1,8 MB / 856 kB in the page's locale.
+  function formatSize(bytes) {
+    var unit = "byte", value = bytes;
+    if (bytes >= 1048576) { unit = "megabyte"; value = bytes / 1048576; }
+    else if (bytes >= 1024) { unit = "kilobyte"; value = bytes / 1024; }
+    return new Intl.NumberFormat(lang, { style: "unit", unit: unit, unitDisplay: "short",
+                                         maximumFractionDigits: unit === "byte" ? 0 : 1 }).format(value);
+  }
   var ALIASES = { jpeg: "jpg", jpe: "jpg", tif: "tiff", m4a: "aac", oga: "ogg", text: "txt", m4v: "mp4", qt: "mov" };
 
   function ascii(bytes, start, end) { return String.fromCharCode.apply(null, bytes.slice(start, end)); }
@@ -108,7 +120,7 @@
         var li = document.createElement("li");
         var mb = file.size / (1024 * 1024);
         var label = detected[i] ? detected[i].toUpperCase() : t.unknown;
-        li.textContent = file.name + " — " + mb.toFixed(2) + " MB — " + t.detected + ": " + label;
+        li.textContent = file.name + " — " + formatSize(file.size) + " — " + t.detected + ": " + label;
         if (!detected[i] || mb > config.maxSizeMb) {
           var bad = document.createElement("span");
           bad.className = "bad";
@@ -178,8 +190,8 @@
       if (!prices.length) { priceBox.hidden = true; return; }
       var total = prices.reduce(function (a, b) { return a + b; }, 0);
       priceValue.textContent = prices.length > 1
-        ? prices.map(function (p) { return p.toFixed(2); }).join(" + ") + " = " + total.toFixed(2) + " EUR"
-        : total.toFixed(2) + " EUR";
+        ? prices.map(function (p) { return money.format(p); }).join(" + ") + " = " + money.format(total)
+        : money.format(total);
       priceBox.hidden = false;
       renderWhatPays();
     }).catch(function () {});
@@ -189,7 +201,7 @@
     if (!checkout) return;
     checkout.hidden = false;
     document.getElementById("checkout-message").textContent = details.message || "";
-    document.getElementById("checkout-amount").textContent = details.estimated_price.toFixed(2);
+    document.getElementById("checkout-amount").textContent = money.format(details.estimated_price);
     var payButton = document.getElementById("checkout-pay");
     var mode = document.getElementById("checkout-mode");
     mode.textContent = entitlement && entitlement.test_mode ? t.testMode : "";
@@ -330,8 +342,8 @@
       if (!ev.lengthComputable) return;
       var pct = Math.round((ev.loaded / ev.total) * 100);
       uploadBar.value = pct;
-      uploadText.textContent = (ev.loaded / 1048576).toFixed(1) + " MB " + t.of + " " +
-        (ev.total / 1048576).toFixed(1) + " MB (" + pct + "%)";
+      uploadText.textContent = formatSize(ev.loaded) + " " + t.of + " " + formatSize(ev.total) +
+        " (" + percent.format(pct / 100) + ")";
     };
     xhr.onerror = function () { button.disabled = false; showError(t.network); };
     xhr.onload = function () {
