@@ -244,6 +244,16 @@ def transaction_sync(*, transaction_id) -> ConversionTransaction:
     return tx
 
 
+def transaction_client_secret(*, transaction_id) -> str:
+    """The PaymentIntent's client secret, for Stripe.js on the checkout page ("" when unavailable)."""
+    tx = ConversionTransaction.objects.get(pk=transaction_id)
+    try:
+        return get_provider().retrieve_intent(tx.stripe_payment_intent_id).get("client_secret") or ""
+    except ProviderError as exc:
+        logger.warning("cannot read the client secret of %s: %s", tx.stripe_payment_intent_id, exc)
+        return ""
+
+
 def transaction_pay_test_card(*, owner: Owner | None, transaction_id, card: str = "visa") -> ConversionTransaction:
     """Test mode: pay a pending transaction with a test card (never available with live keys)."""
     tx = transaction_get_for_owner(owner=owner, transaction_id=transaction_id)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -63,7 +65,13 @@ def checkout_page(request, transaction_id):
     tx = services.transaction_get_for_owner(owner=owner_from_request(request), transaction_id=transaction_id)
     if tx.status == tx.Status.PENDING:
         tx = services.transaction_sync(transaction_id=tx.pk)
-    return render(request, "billing/checkout.html", {"tx": tx, "provider": get_provider()})
+    stripe_js = None
+    if tx.status == tx.Status.PENDING and settings.STRIPE_PUBLISHABLE_KEY and settings.STRIPE_SECRET_KEY:
+        # Card payments with Stripe's Payment Element (Stripe.js must come from js.stripe.com).
+        stripe_js = {"publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+                     "client_secret": services.transaction_client_secret(transaction_id=tx.pk),
+                     "return_url": request.build_absolute_uri(reverse("billing:checkout", args=[tx.pk]))}
+    return render(request, "billing/checkout.html", {"tx": tx, "provider": get_provider(), "stripe_js": stripe_js})
 
 
 @require_POST

@@ -22,11 +22,24 @@ class ApplicationErrorPageMiddleware:
 class ContentSecurityPolicyMiddleware:
     """Scripts only from this origin, no framing, no plugins (settings.CONTENT_SECURITY_POLICY)."""
 
+    STRIPE = {"script-src": "https://js.stripe.com", "frame-src": "https://js.stripe.com https://hooks.stripe.com",
+              "connect-src": "https://api.stripe.com"}
+
     def __init__(self, get_response):
         from django.conf import settings
 
         self.policy = settings.CONTENT_SECURITY_POLICY
+        if self.policy and settings.STRIPE_PUBLISHABLE_KEY:
+            self.policy = self.with_stripe(self.policy)
         self.get_response = get_response
+
+    @classmethod
+    def with_stripe(cls, policy: str) -> str:
+        """Card payments need Stripe.js and its frames (only when Stripe keys are configured)."""
+        directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+        for name, sources in cls.STRIPE.items():
+            directives[name] = f"{directives.get(name, chr(39) + 'self' + chr(39))} {sources}"
+        return "; ".join(f"{name} {value}" for name, value in directives.items())
 
     def __call__(self, request):
         response = self.get_response(request)
