@@ -22,13 +22,13 @@ api_urlpatterns = [
 ]
 
 urlpatterns = [
+    path("api/", include((api_urlpatterns, "api"))),  # first: the API is the hot path
     path("", conversion_views.convert_page, name="home"),
     path("", include("accounts.urls")),
     path("", include("conversions.urls")),
     path("", include("billing.urls")),
     path("", include("gamification.urls")),
     path("", include("storage.urls")),
-    path("api/", include((api_urlpatterns, "api"))),
     path("admin/dashboard/", dashboard.dashboard_view, name="dashboard"),
     path("admin/", admin.site.urls),
     path("metrics", metrics_view, name="metrics"),
