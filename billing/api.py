@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import plan_for_user, plan_list
-from anclora.core.pagination import DefaultPagination
+from anclora.core.pagination import paginated_response, paginated_schema
 from storage.owners import owner_from_request
 
 from . import pricing, selectors, services
@@ -162,12 +162,11 @@ class WebhookApi(APIView):
 
 
 class TransactionListApi(APIView):
-    @extend_schema(parameters=[SESSION_PARAM], responses={200: TransactionOutputSerializer(many=True)})
+    @extend_schema(operation_id="payments_transactions_list", parameters=[SESSION_PARAM],
+                   responses={200: paginated_schema(TransactionOutputSerializer)})
     def get(self, request):
         queryset = selectors.transaction_list_for_owner(owner=owner_from_request(request))
-        paginator = DefaultPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(TransactionOutputSerializer(page, many=True).data)
+        return paginated_response(request, queryset, TransactionOutputSerializer, view=self)
 
 
 class TransactionDetailApi(APIView):

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from anclora.core.errors import ApplicationError
-from anclora.core.pagination import DefaultPagination
+from anclora.core.pagination import paginated_response, paginated_schema
 from storage.owners import owner_from_request
 
 from . import downloads, selectors, services
@@ -166,9 +166,8 @@ class BatchDownloadApi(APIView):
 
 
 class HistoryApi(APIView):
-    @extend_schema(parameters=[SESSION_PARAM], responses={200: ConversionOutputSerializer(many=True)})
+    @extend_schema(operation_id="conversion_history_list", parameters=[SESSION_PARAM],
+                   responses={200: paginated_schema(ConversionOutputSerializer)})
     def get(self, request):
         queryset = selectors.conversion_list_for_owner(owner=owner_from_request(request))
-        paginator = DefaultPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(ConversionOutputSerializer(page, many=True).data)
+        return paginated_response(request, queryset, ConversionOutputSerializer, view=self)

@@ -7,7 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from anclora.core.pagination import DefaultPagination
+from anclora.core.pagination import paginated_response, paginated_schema
 
 from . import selectors, services
 from .models import Achievement, RewardAction
@@ -162,11 +162,10 @@ class HistoryApi(APIView):
         subject_id = serializers.CharField()
         created_at = serializers.DateTimeField()
 
-    @extend_schema(responses={200: OutputSerializer(many=True)})
+    @extend_schema(operation_id="rewards_history_list", responses={200: paginated_schema(OutputSerializer)})
     def get(self, request):
-        paginator = DefaultPagination()
-        page = paginator.paginate_queryset(selectors.reward_history(user=request.user), request, view=self)
-        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+        return paginated_response(request, selectors.reward_history(user=request.user), self.OutputSerializer,
+                                  view=self)
 
 
 class RedeemCreditsApi(APIView):

@@ -3,7 +3,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from anclora.core.pagination import DefaultPagination
+from anclora.core.pagination import paginated_response, paginated_schema
 
 from . import selectors, services
 from .owners import owner_from_request
@@ -27,12 +27,11 @@ class StoredFileOutputSerializer(serializers.Serializer):
 
 
 class FileListApi(APIView):
-    @extend_schema(parameters=[SESSION_PARAM], responses={200: StoredFileOutputSerializer(many=True)})
+    @extend_schema(operation_id="files_list", parameters=[SESSION_PARAM],
+                   responses={200: paginated_schema(StoredFileOutputSerializer)})
     def get(self, request):
         queryset = selectors.stored_file_list_for_owner(owner=owner_from_request(request))
-        paginator = DefaultPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(StoredFileOutputSerializer(page, many=True).data)
+        return paginated_response(request, queryset, StoredFileOutputSerializer, view=self)
 
 
 class FileDeleteApi(APIView):
