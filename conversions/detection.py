@@ -97,11 +97,34 @@ def _is_text(data: bytes) -> bool:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         # A multi-byte character cut by the sniff window is fine.
-        if exc.start < len(data) - 3 or exc.reason != "unexpected end of data":
+        cut = exc.start >= len(data) - 3 and exc.reason == "unexpected end of data"
+        # Legacy 8-bit text (Windows-1252 / Latin-1): mostly ASCII, every byte defined.
+        if not cut and not _is_legacy_text(data):
             return False
     # Reject most control characters (allow tab, LF, CR, FF).
     controls = sum(1 for b in data if b < 32 and b not in (9, 10, 12, 13))
     return controls == 0
+
+
+def _is_legacy_text(data: bytes) -> bool:
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    high = sum(1 for b in data if b >= 0x80)
+    return high <= len(data) * 0.3
+
+
+def text_to_utf8(path: Path) -> bool:
+    """Rewrite a text file as UTF-8 (engines expect it); returns True when it was re-encoded."""
+    data = Path(path).read_bytes()
+    try:
+        data.decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        pass
+    Path(path).write_text(data.decode("cp1252", errors="replace"), encoding="utf-8")
+    return True
 
 
 def detect_format(path: Path) -> str | None:

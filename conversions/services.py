@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +23,7 @@ from storage.models import StoredFile
 from storage.owners import Owner
 
 from .authorization import PlannedConversion, get_authorizer
-from .detection import check_upload
+from .detection import check_upload, text_to_utf8
 from .engines.base import QUALITY_LEVELS, ConvertOptions, EngineError
 from .engines.registry import default_registry
 from .formats import CONTENT_TYPES, canonical, conversion_type
@@ -206,24 +207,47 @@ def conversion_execute(*, conversion_id) -> str:
         dst_path = work / f"output.{conversion.target_format}"
         try:
             storage_services.stored_file_fetch(stored_file=conversion.source, destination=src_path)
-            engine = default_registry().engine_for(conversion.original_format, conversion.target_format)
-            if engine is None:
-                raise EngineError(code="unsupported_pair", message=_("Conversión no soportada en este servidor"))
-            Conversion.objects.filter(pk=conversion.pk).update(engine=engine.name)
-            options = ConvertOptions(
-                quality=conversion.quality, time_limit=settings.CONVERSION_ENGINE_TIME_LIMIT,
-                progress=_progress_reporter(conversion.pk),
-                max_output_bytes=settings.MAX_UPLOAD_MB * MB, workdir=work / "engine",
-            )
-            (work / "engine").mkdir()
-            engine.convert(src_path, dst_path, conversion.original_format, conversion.target_format,
-                           options)
+            if conversion.original_format == "txt":
+                text_to_utf8(src_path)
+            _run_engines(conversion=conversion, src_path=src_path, dst_path=dst_path, work=work)
         except EngineError as exc:
             logger.info("conversion %s failed: %s (%s)", conversion.pk, exc.code, exc.detail)
             return conversion_fail(conversion_id=conversion.pk, message=exc.message, code=exc.code)
         stem = Path(conversion.source.original_filename).stem or "archivo"
         return _conversion_complete(conversion=conversion, owner=owner, path=dst_path,
                                     filename=f"{stem}.{conversion.target_format}")
+
+
+# Failures that say nothing about the input: another engine may still convert it.
+ENGINE_FAILURES_WORTH_A_FALLBACK = {"conversion_failed", "corrupt_input", "engine_unavailable", "engine_failed"}
+
+
+def _run_engines(*, conversion: Conversion, src_path: Path, dst_path: Path, work: Path) -> None:
+    """The best available engine converts; when it fails without blaming the input's safety, the
+    next candidate tries within what is left of the time limit (e.g. LibreOffice, then Pandoc)."""
+    candidates = default_registry().candidates(conversion.original_format, conversion.target_format)
+    if not candidates:
+        raise EngineError(code="unsupported_pair", message=_("Conversión no soportada en este servidor"))
+    deadline = time.monotonic() + settings.CONVERSION_ENGINE_TIME_LIMIT
+    for attempt, engine in enumerate(candidates):
+        Conversion.objects.filter(pk=conversion.pk).update(engine=engine.name)
+        workdir = work / f"engine-{attempt}"
+        workdir.mkdir()
+        dst_path.unlink(missing_ok=True)
+        options = ConvertOptions(
+            quality=conversion.quality, time_limit=max(deadline - time.monotonic(), 1),
+            progress=_progress_reporter(conversion.pk), max_output_bytes=settings.MAX_UPLOAD_MB * MB,
+            workdir=workdir,
+        )
+        try:
+            engine.convert(src_path, dst_path, conversion.original_format, conversion.target_format, options)
+            return
+        except EngineError as exc:
+            last = attempt == len(candidates) - 1
+            if last or exc.code not in ENGINE_FAILURES_WORTH_A_FALLBACK or time.monotonic() >= deadline:
+                raise
+            logger.info("conversion %s: %s failed (%s: %s); trying %s", conversion.pk, engine.name, exc.code,
+                        exc.detail[:200], candidates[attempt + 1].name)
 
 
 def _conversion_complete(*, conversion: Conversion, owner: Owner, path: Path, filename: str) -> str:

@@ -145,7 +145,8 @@ class FFmpegEngine(Engine):
         return bool(binary) and Path(binary).exists()
 
     def build_args(self, src: Path, out: Path, src_fmt: str, dst_fmt: str,
-                   options: ConvertOptions) -> list[str]:
+                   options: ConvertOptions, *, audio_only: bool = False) -> list[str]:
+        """``audio_only``: the video container holds only sound, so the picture is drawn from it."""
         q = self.quality(options)
         demuxer = input_demuxer(src, src_fmt)
         args = [
@@ -171,7 +172,7 @@ class FFmpegEngine(Engine):
                 "[a]palettegen[p];[b][p]paletteuse[v]",
                 "-map", "[v]", "-an", "-loop", "0", "-f", "gif",
             ]
-        elif dst_fmt in VIDEO and src_fmt in AUDIO:
+        elif dst_fmt in VIDEO and (src_fmt in AUDIO or audio_only):
             args += [
                 "-filter_complex",
                 "[0:a:0]showwaves=s=640x360:mode=cline:rate=25,format=yuv420p[v]",
@@ -219,16 +220,26 @@ class FFmpegEngine(Engine):
 
         with workspace(options, "ffmpeg-") as tmp:
             out = tmp / f"output.{dst_fmt}"
-            args = self.build_args(src, out, src_fmt, dst_fmt, options)
             try:
-                process.run(args, timeout=options.remaining(), cwd=tmp,
-                            env=process.safe_env(home=tmp), on_line=on_line)
+                self._run(self.build_args(src, out, src_fmt, dst_fmt, options), tmp, options, on_line)
             except EngineError as exc:
-                if exc.code == "engine_failed":
-                    raise self._explain(exc) from exc
-                raise
+                # A "video" that carries only sound (an audio-only FLV, say) still makes a video.
+                if exc.code != "missing_stream" or src_fmt not in VIDEO or dst_fmt not in VIDEO:
+                    raise
+                out.unlink(missing_ok=True)
+                self._run(self.build_args(src, out, src_fmt, dst_fmt, options, audio_only=True), tmp, options,
+                          on_line)
             deliver(out, Path(dst), options)
         options.report(100)
+
+    def _run(self, args: list[str], tmp: Path, options: ConvertOptions, on_line) -> None:
+        try:
+            process.run(args, timeout=options.remaining(), cwd=tmp, env=process.safe_env(home=tmp),
+                        on_line=on_line)
+        except EngineError as exc:
+            if exc.code == "engine_failed":
+                raise self._explain(exc) from exc
+            raise
 
     @staticmethod
     def _explain(exc: EngineError) -> EngineError:

@@ -93,9 +93,9 @@ def test_text_rules(tmp_path):
     nul = tmp_path / "nul.txt"
     nul.write_bytes(b"hola\x00mundo")
     assert detect_format(nul) is None
-    latin1 = tmp_path / "latin.txt"
+    latin1 = tmp_path / "latin.txt"  # legacy 8-bit text is still text (re-encoded to UTF-8 before engines)
     latin1.write_bytes("señor".encode("latin-1"))
-    assert detect_format(latin1) is None
+    assert detect_format(latin1) == "txt"
 
 
 def test_playlist_is_text_not_media(tmp_path):
@@ -149,3 +149,16 @@ def test_zip_path_traversal(tmp_path):
 def test_real_office_documents_pass_zip_checks(samples):
     check_zip_container(samples["docx"])
     check_zip_container(samples["odt"])
+
+
+def test_legacy_8bit_text_is_text_but_binary_is_not(tmp_path):
+    from conversions.detection import detect_format, text_to_utf8
+
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("Año de señales: «corazón».\n".encode("cp1252") * 10)
+    assert detect_format(latin) == "txt"
+    assert text_to_utf8(latin) and "señales" in latin.read_text(encoding="utf-8")
+    assert not text_to_utf8(latin)  # already UTF-8: untouched
+    noise = tmp_path / "noise.txt"
+    noise.write_bytes(bytes(range(128, 256)) * 40)
+    assert detect_format(noise) is None

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -169,3 +170,49 @@ def test_engine_subprocess_dies_with_its_parent(tmp_path):
     else:
         os.kill(child, signal.SIGKILL)
         pytest.fail("the engine subprocess outlived its killed parent")
+
+
+def test_a_failing_engine_falls_back_to_the_next_candidate(api_client, sample, no_worker, monkeypatch):
+    from conversions.engines.base import EngineError
+    from conversions.engines.pillow import PillowEngine
+    from conversions.engines.pymupdf import PyMuPDFEngine
+
+    def broken(self, *args, **kwargs):
+        raise EngineError("roto", code="conversion_failed", detail="engine bug")
+
+    monkeypatch.setattr(PillowEngine, "convert", broken)  # preferred for png -> pdf
+    cid = _pending(api_client, sample, target="pdf")
+    assert services.conversion_execute(conversion_id=cid) == "completed"
+    conversion = Conversion.objects.get(pk=cid)
+    assert conversion.engine == PyMuPDFEngine.name
+
+
+def test_an_unsafe_input_is_not_retried_with_another_engine(api_client, sample, no_worker, monkeypatch):
+    from conversions.engines.base import UnsafeInput
+    from conversions.engines.pillow import PillowEngine
+    from conversions.engines.pymupdf import PyMuPDFEngine
+
+    calls = []
+
+    def unsafe(self, *args, **kwargs):
+        raise UnsafeInput()
+
+    monkeypatch.setattr(PillowEngine, "convert", unsafe)
+    monkeypatch.setattr(PyMuPDFEngine, "convert", lambda self, *a, **k: calls.append(1))
+    cid = _pending(api_client, sample, target="pdf")
+    assert services.conversion_execute(conversion_id=cid) == "failed"
+    assert calls == [] and Conversion.objects.get(pk=cid).error_code == "unsafe_input"
+
+
+def test_latin1_text_converts(api_client, tmp_path):
+    from conversions.tests import enginefiles
+
+    path = tmp_path / "marte.txt"
+    path.write_bytes("Marte es el cuarto planeta. Año, señal, corazón, «citas».\n".encode("cp1252") * 20)
+    body = upload(api_client, [path], "pdf").json()
+    conversion = Conversion.objects.select_related("output").get(pk=body["conversions"][0]["id"])
+    assert conversion.status == "completed", conversion.error_message
+    from django.core.files.storage import default_storage
+
+    text = enginefiles.read_text_of(Path(default_storage.path(conversion.output.storage_name)), "pdf")
+    assert "señal" in text and "corazón" in text
