@@ -15,23 +15,29 @@ stop() {
 trap stop INT TERM EXIT
 
 # Payments: without STRIPE_SECRET_KEY, run against localstripe on loopback (a Stripe-compatible
-# server, state in memory) with signed webhooks delivered to this app; without localstripe
-# installed the app falls back to its offline test-mode provider.
+# server, state in memory) with signed webhooks delivered to this app; if localstripe is not
+# installed or does not come up, the app uses its offline test-mode provider.
 if [ -z "${STRIPE_SECRET_KEY:-}" ] && [ -x .venv-localstripe/bin/python ]; then
-  LOCALSTRIPE_PORT="${LOCALSTRIPE_PORT:-8420}"
+  # A free loopback port unless one is given (two installations on one machine must not collide).
+  LOCALSTRIPE_PORT="${LOCALSTRIPE_PORT:-$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
   .venv-localstripe/bin/python scripts/localstripe_loopback.py "$LOCALSTRIPE_PORT" >var/localstripe.log 2>&1 &
-  pids+=($!)
+  localstripe_pid=$!
+  pids+=("$localstripe_pid")
   for _ in $(seq 50); do
     (echo > "/dev/tcp/127.0.0.1/$LOCALSTRIPE_PORT") 2>/dev/null && break
     sleep 0.2
   done
-  export STRIPE_SECRET_KEY="sk_test_localstripe_anclora_offline_0000"
-  export STRIPE_API_BASE="http://127.0.0.1:${LOCALSTRIPE_PORT}"
-  export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_localstripe_anclora_dev}"
-  curl -fsS -u "$STRIPE_SECRET_KEY:" -X POST "$STRIPE_API_BASE/_config/webhooks/anclora" \
-    -d "url=http://127.0.0.1:${PORT}/api/payments/webhook" -d "secret=${STRIPE_WEBHOOK_SECRET}" >/dev/null \
-    && echo "Payments: localstripe on $STRIPE_API_BASE (test mode, webhooks to this app)" \
-    || echo "Payments: localstripe did not answer; using whatever STRIPE_* says"
+  key="sk_test_localstripe_anclora_offline_0000"
+  secret="${STRIPE_WEBHOOK_SECRET:-whsec_localstripe_anclora_dev}"
+  if kill -0 "$localstripe_pid" 2>/dev/null && curl -fsS -u "$key:" -X POST \
+      "http://127.0.0.1:${LOCALSTRIPE_PORT}/_config/webhooks/anclora" \
+      -d "url=http://127.0.0.1:${PORT}/api/payments/webhook" -d "secret=${secret}" >/dev/null; then
+    export STRIPE_SECRET_KEY="$key" STRIPE_API_BASE="http://127.0.0.1:${LOCALSTRIPE_PORT}" STRIPE_WEBHOOK_SECRET="$secret"
+    echo "Payments: localstripe on $STRIPE_API_BASE (test mode, webhooks to this app)"
+  else
+    kill "$localstripe_pid" 2>/dev/null || true
+    echo "Payments: localstripe did not start (see var/localstripe.log); offline test-mode provider"
+  fi
 elif [ -z "${STRIPE_SECRET_KEY:-}" ]; then
   echo "Payments: offline test-mode provider (no STRIPE_SECRET_KEY, no .venv-localstripe)"
 fi
@@ -39,10 +45,12 @@ fi
 .venv/bin/celery -A anclora worker --beat --loglevel=INFO --concurrency=2 \
   -Q priority,default --hostname "worker@%h" --schedule var/celerybeat-schedule &
 pids+=($!)
+core=($!)
 
 echo "Anclora Converter: http://127.0.0.1:${PORT}/  (API docs: /api/docs/, admin: /admin/)"
 $PY manage.py runserver "127.0.0.1:${PORT}" --noreload &
 pids+=($!)
+core+=($!)
 
-# Exit as soon as any of them stops, taking the other down with it.
-wait -n "${pids[@]}"
+# Exit as soon as the web server or the worker stops, taking the rest down with it.
+wait -n "${core[@]}"
