@@ -56,8 +56,8 @@ class UserAdmin(BaseUserAdmin):
                 return None
         else:
             form = GrantCreditsForm()
-        return render(request, "admin/accounts/grant_credits.html", {
-            "form": form, "users": queryset, "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        return render(request, "admin/user_action_form.html", {
+            "form": form, "users": queryset, "action_checkbox_name": ACTION_CHECKBOX_NAME, "action": "grant_credits",
             "title": _("Conceder créditos de conversión"), **self.admin_site.each_context(request),
         })
 

@@ -94,7 +94,7 @@ def grant_points_action(modeladmin, request, queryset):
             return None
     else:
         form = GrantPointsForm()
-    return render(request, "admin/gamification/grant_points.html", {
-        "form": form, "users": queryset, "action_checkbox_name": ACTION_CHECKBOX_NAME,
+    return render(request, "admin/user_action_form.html", {
+        "form": form, "users": queryset, "action_checkbox_name": ACTION_CHECKBOX_NAME, "action": "grant_points",
         "title": _("Conceder puntos"), **modeladmin.admin_site.each_context(request),
     })

@@ -116,3 +116,15 @@ def test_admin_login_is_throttled(client, make_user):
     resp = client.post("/admin/login/", {"username": "staff@example.com", "password": PASSWORD})
     assert "Demasiados intentos" in resp.content.decode()
     assert not resp.wsgi_request.user.is_authenticated
+
+
+def test_admin_grant_actions_ask_for_the_amount_first(client, make_user):
+    staff = make_user(email="staff@example.com")
+    User.objects.filter(pk=staff.pk).update(is_staff=True, is_superuser=True)
+    target = make_user(email="target@example.com")
+    client.force_login(User.objects.get(pk=staff.pk))
+    for action in ("grant_credits", "grant_points"):
+        resp = client.post("/admin/accounts/user/", {"action": action, "_selected_action": [str(target.pk)]})
+        html = resp.content.decode()
+        assert resp.status_code == 200 and "target@example.com" in html
+        assert f'name="action" value="{action}"' in html
