@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 from pathlib import Path
 
@@ -37,6 +38,19 @@ def _module():
 def _corrupt(exc: BaseException | None = None) -> EngineError:
     return EngineError("El PDF está dañado o no es válido", code="corrupt_input",
                        detail=repr(exc) if exc else "")
+
+
+@contextlib.contextmanager
+def _closing_as_corrupt(doc):
+    """Close `doc` whatever happens; any non-engine failure inside means the PDF is damaged."""
+    try:
+        yield doc
+    except EngineError:
+        raise
+    except Exception as exc:
+        raise _corrupt(exc) from exc
+    finally:
+        doc.close()
 
 
 def open_pdf(src: Path):
@@ -85,15 +99,8 @@ def extract_blocks(doc, options: ConvertOptions) -> list[list[str]]:
 
 def _read_blocks(src: Path, options: ConvertOptions) -> list[list[str]]:
     """The text blocks of every page (bounded by the page cap and the deadline)."""
-    doc = open_pdf(src)
-    try:
+    with _closing_as_corrupt(open_pdf(src)) as doc:
         return extract_blocks(doc, options)
-    except EngineError:
-        raise
-    except Exception as exc:
-        raise _corrupt(exc) from exc
-    finally:
-        doc.close()
 
 
 class PyMuPDFEngine(Engine):
@@ -146,8 +153,7 @@ class PyMuPDFEngine(Engine):
 
         pymupdf = _module()
         dpi = self.quality(options)["dpi"]
-        doc = open_pdf(src)
-        try:
+        with _closing_as_corrupt(open_pdf(src)) as doc:
             page = doc[0]
             rect = page.rect
             w_in, h_in = rect.width / 72.0, rect.height / 72.0
@@ -158,12 +164,6 @@ class PyMuPDFEngine(Engine):
             dpi = max(1, min(dpi, int(max_dpi)))
             pix = page.get_pixmap(dpi=dpi, alpha=False, colorspace=pymupdf.csRGB)
             image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
-        except EngineError:
-            raise
-        except Exception as exc:
-            raise _corrupt(exc) from exc
-        finally:
-            doc.close()
         options.check_deadline()
         options.report(70)
         pillow_engine.save_frames([image], out, dst_fmt, options.quality)
@@ -192,8 +192,7 @@ class PyMuPDFEngine(Engine):
         pymupdf = _module()
         frames, _durations, _loop = pillow_engine.read_frames(src, src_fmt, "pdf", options)
         dpi = float(self.quality(options)["dpi"])
-        doc = pymupdf.open()
-        try:
+        with _closing_as_corrupt(pymupdf.open()) as doc:
             for index, frame in enumerate(frames):
                 options.check_deadline()
                 png = tmp / f"page{index}.png"
@@ -203,9 +202,3 @@ class PyMuPDFEngine(Engine):
                 page.insert_image(page.rect, filename=str(png))
                 png.unlink()
             doc.save(str(out), garbage=3, deflate=True)
-        except EngineError:
-            raise
-        except Exception as exc:
-            raise _corrupt(exc) from exc
-        finally:
-            doc.close()
