@@ -15,7 +15,7 @@ WORKDIR /app
 COPY requirements/ requirements/
 RUN pip install -r requirements/prod.txt
 COPY . .
-RUN SECRET_KEY=build python manage.py collectstatic --noinput \
+RUN SECRET_KEY=build STRIPE_WEBHOOK_SECRET=build python manage.py collectstatic --noinput \
  && mkdir -p /data && chown -R anclora /data
 USER anclora
 EXPOSE 8000

@@ -52,6 +52,9 @@ class StripeProvider:
             return fn(*args, **kwargs).to_dict()
         except stripe.CardError as exc:
             raise ProviderError(exc.user_message or str(exc), code="card_declined") from exc
+        except stripe.InvalidRequestError as exc:
+            code = "not_found" if exc.http_status == 404 else "invalid_request"
+            raise ProviderError(exc.user_message or str(exc), code=code) from exc
         except stripe.StripeError as exc:
             raise ProviderError(exc.user_message or str(exc)) from exc
 
@@ -71,6 +74,9 @@ class StripeProvider:
         self._call(self.client.v1.payment_intents.update, intent_id,
                    params={"payment_method": TEST_CARDS[card]})
         return self._call(self.client.v1.payment_intents.confirm, intent_id)
+
+    def retrieve_charge(self, charge_id: str) -> dict:
+        return self._call(self.client.v1.charges.retrieve, charge_id)
 
     def refund(self, *, intent_id: str, amount_cents: int, idempotency_key: str) -> dict:
         return self._call(self.client.v1.refunds.create,
@@ -175,6 +181,14 @@ class OfflineTestProvider:
         self._put(intent)
         self._emit("payment_intent.succeeded", intent)
         return intent
+
+    def retrieve_charge(self, charge_id: str) -> dict:
+        """Offline intents have no separate charges: `_ch` + the intent id stands for the intent's one."""
+        if not charge_id.startswith("ch_offline_"):
+            raise ProviderError(f"No such charge: {charge_id}", code="not_found")
+        intent = self._get(charge_id.replace("ch_offline_", "pi_offline_", 1))
+        return {"id": charge_id, "object": "charge", "payment_intent": intent["id"], "amount": intent["amount"],
+                "amount_refunded": intent["amount_refunded"], "currency": intent["currency"]}
 
     def refund(self, *, intent_id: str, amount_cents: int, idempotency_key: str) -> dict:
         intent = self._get(intent_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_UP, Decimal, InvalidOperation
@@ -301,66 +302,126 @@ def transaction_refund(*, transaction_id, actor: User | None = None) -> Conversi
 
 
 # --- webhooks ------------------------------------------------------------------------
+def _signature_timestamp(signature: str | None) -> int | None:
+    for part in (signature or "").split(","):
+        key, _sep, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value)
+    return None
+
+
 def webhook_receive(*, payload: bytes, signature: str | None) -> str:
-    """Verify the signature on the raw body (tolerance 300 s), then process the event once."""
+    """Verify the signature on the raw body, with the tolerance both ways, then process the event once.
+
+    Stripe's SDK only refuses timestamps older than the tolerance; one from the future is as stale.
+    """
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
         raise ApplicationError(_("Webhooks desactivados: falta STRIPE_WEBHOOK_SECRET."), code="webhook_disabled",
                                status=400)
+    tolerance = settings.STRIPE_WEBHOOK_TOLERANCE
+    invalid = ApplicationError(_("Firma del webhook no válida."), code="invalid_signature", status=400)
+    timestamp = _signature_timestamp(signature)
+    if timestamp is None or timestamp > time.time() + tolerance:
+        raise invalid
     try:
-        event = stripe.Webhook.construct_event(payload, signature, secret,
-                                               tolerance=settings.STRIPE_WEBHOOK_TOLERANCE)
+        event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=tolerance)
     except (ValueError, stripe.SignatureVerificationError) as exc:
-        raise ApplicationError(_("Firma del webhook no válida."), code="invalid_signature", status=400) from exc
+        raise invalid from exc
     return stripe_event_process(event=event.to_dict())
 
 
+class _ProviderUnavailable(Exception):
+    """The object named by an event could not be re-read for a transient reason: retry the event later."""
+
+
 def stripe_event_process(*, event: dict) -> str:
-    """Store the event (unique id) and apply its effect in the same transaction. 'duplicate' when seen."""
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                stored = StripeEvent.objects.create(event_id=event["id"], type=event.get("type", ""), payload=event)
-        except IntegrityError:
-            return "duplicate"
-        result = _event_dispatch(event)
-        stored.processed_at = timezone.now()
-        stored.save(update_fields=["processed_at"])
+    """Store the event (unique id) and apply its effect in the same transaction. 'duplicate' when seen.
+
+    An event is a notification, not a fact: the handlers re-read the object it names from the
+    provider and decide from that and from our own rows. When the provider cannot be reached the
+    event is not stored (503), so Stripe's retry applies it later.
+    """
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    stored = StripeEvent.objects.create(event_id=str(event.get("id", ""))[:255],
+                                                        type=str(event.get("type", ""))[:100], payload=event)
+            except IntegrityError:
+                return "duplicate"
+            result = _event_dispatch(event)
+            stored.processed_at = timezone.now()
+            stored.save(update_fields=["processed_at"])
+    except _ProviderUnavailable as exc:
+        raise ApplicationError(_("El proveedor de pagos no está disponible; reintenta el evento."),
+                               code="payment_provider_error", status=503) from exc
     return result
+
+
+def _reread(fetch, object_id):
+    """The provider's current object, None when it does not exist there (then the event changes nothing)."""
+    if not isinstance(object_id, str) or not object_id:
+        return None
+    try:
+        return fetch(object_id)
+    except ProviderError as exc:
+        if exc.code in ("not_found", "invalid_request"):
+            logger.warning("event names %s, which the provider does not know: ignored", object_id)
+            return None
+        raise _ProviderUnavailable(str(exc)) from exc
 
 
 def _event_dispatch(event: dict) -> str:
     kind = event.get("type", "")
     obj = (event.get("data") or {}).get("object") or {}
-    if kind in ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"):
-        tx = ConversionTransaction.objects.select_for_update().filter(
-            stripe_payment_intent_id=obj.get("id")).first()
-        if tx is None:
-            return "ignored"
-        try:  # events arrive late or out of order: the intent's current state decides
-            intent = get_provider().retrieve_intent(tx.stripe_payment_intent_id)
-        except ProviderError:
-            intent = obj
-        return _apply_intent_state(tx, intent)
-    if kind == "charge.refunded":
-        tx = ConversionTransaction.objects.select_for_update().filter(
-            stripe_payment_intent_id=obj.get("payment_intent")).first()
-        if tx is None:
-            return "ignored"
-        refunded = min(tx.amount, max(tx.refunded_amount, Decimal(int(obj.get("amount_refunded", 0))) / 100))
-        if refunded > 0:
-            tx.refunded_amount = refunded
-            tx.status = ConversionTransaction.Status.REFUNDED
-            tx.refunded_at = tx.refunded_at or timezone.now()
-            tx.save(update_fields=["refunded_amount", "status", "refunded_at", "updated_at"])
-        return tx.status
-    if kind in ("invoice.paid", "invoice.payment_succeeded"):
-        if obj.get("subscription"):
-            return subscription_sync(stripe_subscription_id=obj["subscription"])
+    if not isinstance(obj, dict):
         return "ignored"
+    provider = get_provider()
+    if kind in ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"):
+        intent = _reread(provider.retrieve_intent, obj.get("id"))
+        if intent is None:
+            return "ignored"
+        tx = ConversionTransaction.objects.select_for_update().filter(
+            stripe_payment_intent_id=intent.get("id")).first()
+        return "ignored" if tx is None else _apply_intent_state(tx, intent)
+    if kind == "charge.refunded":
+        charge = _reread(provider.retrieve_charge, obj.get("id"))
+        if charge is None:
+            return "ignored"
+        return _apply_charge_refunds(charge)
+    if kind in ("invoice.paid", "invoice.payment_succeeded"):
+        subscription_id = obj.get("subscription")
+        return subscription_sync(stripe_subscription_id=subscription_id) if isinstance(subscription_id, str) \
+            else "ignored"
     if kind.startswith("customer.subscription."):
-        return subscription_sync(stripe_subscription_id=obj.get("id", ""), fallback=obj)
+        subscription_id = obj.get("id")
+        return subscription_sync(stripe_subscription_id=subscription_id) if isinstance(subscription_id, str) \
+            else "ignored"
     return "ignored"
+
+
+def _apply_charge_refunds(charge: dict) -> str:
+    """Record what the provider says was refunded of a charge of ours (never more than was paid)."""
+    intent_id = charge.get("payment_intent")
+    if isinstance(intent_id, dict):
+        intent_id = intent_id.get("id")
+    tx = ConversionTransaction.objects.select_for_update().filter(stripe_payment_intent_id=intent_id).first() \
+        if isinstance(intent_id, str) and intent_id else None
+    if tx is None:
+        return "ignored"
+    try:
+        refunded_cents = int(charge.get("amount_refunded") or 0)
+    except (TypeError, ValueError):
+        return tx.status
+    refunded = min(tx.amount, max(tx.refunded_amount, Decimal(refunded_cents) / 100))
+    if refunded > tx.refunded_amount and tx.status in (ConversionTransaction.Status.COMPLETED,
+                                                        ConversionTransaction.Status.REFUNDED):
+        tx.refunded_amount = refunded
+        tx.status = ConversionTransaction.Status.REFUNDED
+        tx.refunded_at = tx.refunded_at or timezone.now()
+        tx.save(update_fields=["refunded_amount", "status", "refunded_at", "updated_at"])
+    return tx.status
 
 
 # --- subscriptions -------------------------------------------------------------------
@@ -450,7 +511,10 @@ def subscription_subscribe(*, user: User, plan_slug: str) -> StripeSubscription:
                                code="payment_provider_error", status=502) from exc
     StripeSubscription.objects.get_or_create(stripe_subscription_id=data["id"],
                                              defaults={"user": user, "plan": plan})
-    subscription_sync(stripe_subscription_id=data["id"])
+    try:
+        subscription_sync(stripe_subscription_id=data["id"])
+    except _ProviderUnavailable:  # the webhook or the next sync applies it
+        logger.warning("subscription %s created but not re-read yet", data["id"])
     return StripeSubscription.objects.select_related("plan").get(stripe_subscription_id=data["id"])
 
 
@@ -459,24 +523,23 @@ def _ts(value) -> datetime | None:
 
 
 @transaction.atomic
-def subscription_sync(*, stripe_subscription_id: str, fallback: dict | None = None) -> str:
-    """Re-read the subscription from Stripe and apply it: active → plan applies (once); ended → Gratuito."""
-    try:
-        data = get_provider().retrieve_subscription(stripe_subscription_id)
-    except ProviderError:
-        if fallback is None:
-            return "ignored"
-        data = fallback
-    row = StripeSubscription.objects.select_for_update().filter(stripe_subscription_id=stripe_subscription_id).first()
+def subscription_sync(*, stripe_subscription_id: str) -> str:
+    """Re-read one of our subscriptions from the provider and apply it: active → plan applies (once);
+    ended → Gratuito. Who subscribed to which plan comes from our row, never from the provider's
+    metadata; a subscription we did not create, or one that cannot be re-read, changes nothing."""
+    row = StripeSubscription.objects.select_for_update().select_related("user", "plan").filter(
+        stripe_subscription_id=stripe_subscription_id).first()
     if row is None:
-        meta = data.get("metadata") or {}
-        user = User.objects.filter(pk=meta.get("user_id")).first() if meta.get("user_id") else None
-        plan = SubscriptionPlan.objects.filter(slug=meta.get("plan")).first()
-        if user is None or plan is None:
-            return "ignored"
-        row, _created = StripeSubscription.objects.get_or_create(stripe_subscription_id=stripe_subscription_id,
-                                                                 defaults={"user": user, "plan": plan})
-        row = StripeSubscription.objects.select_for_update().get(pk=row.pk)
+        return "ignored"
+    data = _reread(get_provider().retrieve_subscription, stripe_subscription_id)
+    if data is None or data.get("id") != stripe_subscription_id:
+        return "ignored"
+    customer = data.get("customer")
+    customer = customer.get("id") if isinstance(customer, dict) else customer
+    ours = BillingCustomer.objects.filter(user=row.user_id).values_list("stripe_customer_id", flat=True).first()
+    if customer and ours and customer != ours:
+        logger.warning("subscription %s belongs to another customer: ignored", stripe_subscription_id)
+        return "ignored"
     row.cancel_at_period_end = bool(data.get("cancel_at_period_end"))
     row.current_period_end = _ts(data.get("current_period_end")) or row.current_period_end
     status = data.get("status")

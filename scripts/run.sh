@@ -28,7 +28,8 @@ if [ -z "${STRIPE_SECRET_KEY:-}" ] && [ -x .venv-localstripe/bin/python ]; then
     sleep 0.2
   done
   key="sk_test_localstripe_anclora_offline_0000"
-  secret="${STRIPE_WEBHOOK_SECRET:-whsec_localstripe_anclora_dev}"
+  # The same per-installation secret the settings read (var/secrets/, created on first use).
+  secret="${STRIPE_WEBHOOK_SECRET:-$($PY -m anclora.settings.installation "${VAR_DIR:-var}" stripe_webhook_secret whsec_)}"
   if kill -0 "$localstripe_pid" 2>/dev/null && curl -fsS -u "$key:" -X POST \
       "http://127.0.0.1:${LOCALSTRIPE_PORT}/_config/webhooks/anclora" \
       -d "url=http://127.0.0.1:${PORT}/api/payments/webhook" -d "secret=${secret}" >/dev/null; then

@@ -12,13 +12,16 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from .installation import installation_secret
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
 
-SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-anclora-key-change-me-in-production-0123456789")
+# Development: random per installation (var/secrets/); production.py requires the environment's.
+SECRET_KEY = env.str("SECRET_KEY", default="") or installation_secret(VAR_DIR, "secret_key")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -190,6 +193,10 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Anclora Converter <noreply@localhost>")
 
 # --- REST API ---------------------------------------------------------------------
+# JSON request bodies (anclora.core.parsers): larger → 413, nested deeper → 400.
+API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=1024 * 1024)
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
@@ -198,7 +205,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "anclora.core.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -278,9 +285,10 @@ HEALTH_BROKER_TIMEOUT = env.float("HEALTH_BROKER_TIMEOUT", default=2.0)
 # --- Stripe (offline test mode when no key is set) ---------------------------------
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
-STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="") or installation_secret(
+    VAR_DIR, "stripe_webhook_secret", prefix="whsec_")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
-# Webhook signatures older than this are refused (Stripe's default tolerance).
+# Webhook signatures older than this, or dated further ahead, are refused (Stripe's default tolerance).
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
 # POST /api/payments/estimate may reuse a server-load label this old (seconds, per process);
 # the prices actually charged (402 details, payment intents) always read the queue.

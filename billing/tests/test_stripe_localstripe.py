@@ -220,15 +220,24 @@ def test_refund_twice_refunds_once(api_client, localstripe, admin_user):
 
 
 def test_charge_refunded_webhook_marks_refunded(api_client, localstripe):
-    body, _intent = _completed(api_client)
-    charge = {"id": "ch_x", "object": "charge", "payment_intent": body["payment_intent_id"], "amount_refunded": 7}
-    post_webhook(api_client, event_payload("charge.refunded", charge))
+    """A refund made at the provider (e.g. from Stripe's dashboard) reaches us as charge.refunded."""
+    body, intent = _completed(api_client)
+    charge_id = _charge_id(intent)
+    _client().v1.refunds.create(params={"payment_intent": body["payment_intent_id"], "amount": 7})
+    # the event's own numbers are ignored: what counts is the charge re-read from the provider
+    charge = {"id": charge_id, "object": "charge", "payment_intent": body["payment_intent_id"], "amount_refunded": 1}
+    assert post_webhook(api_client, event_payload("charge.refunded", charge)).status_code == 200
     tx = ConversionTransaction.objects.get(pk=body["transaction_id"])
     assert (tx.status, tx.refunded_amount) == ("refunded", Decimal("0.07"))
     # a late succeeded event does not bring it back to completed
-    _body, intent = body, _client().v1.payment_intents.retrieve(body["payment_intent_id"]).to_dict()
+    intent = _client().v1.payment_intents.retrieve(body["payment_intent_id"]).to_dict()
     post_webhook(api_client, event_payload("payment_intent.succeeded", intent))
     assert ConversionTransaction.objects.get(pk=body["transaction_id"]).status == "refunded"
+
+
+def _charge_id(intent: dict) -> str:
+    latest = intent.get("latest_charge")
+    return latest["id"] if isinstance(latest, dict) else latest
 
 
 def test_transactions_list_is_the_callers(api_client, make_user, localstripe):
