@@ -28,6 +28,7 @@ from .engines.base import QUALITY_LEVELS, ConvertOptions, EngineError
 from .engines.registry import default_registry
 from .formats import CONTENT_TYPES, canonical, conversion_type
 from .models import Conversion
+from .webhooks import webhook_url_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,9 @@ def conversion_request(
                                details={"file": [_("Este campo es obligatorio.")]})
     target = _validate_target(target_format)
     quality = _validate_quality(quality)
+    if webhook_url and not webhook_url_allowed(webhook_url):
+        raise ApplicationError(_("webhook_url debe ser una URL http(s) pública."), code="invalid_webhook_url",
+                               details={"webhook_url": [_("Solo se admiten direcciones http(s) públicas.")]})
     authorizer = get_authorizer()
     max_bytes = max_upload_bytes_for(owner=owner, use_credit=use_credit, transaction_id=transaction_id)
     sources = [_inspect(upload, target, max_bytes) for upload in uploads]

@@ -23,6 +23,23 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def address_is_public(address: str) -> bool:
+    """Global, and so is any IPv4 address embedded in it (mapped, 6to4, NAT64, IPv4-compatible)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if ip.version == 6:
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and (ip in _NAT64 or int(ip) >> 32 == 0):
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return embedded.is_global and not embedded.is_multicast
+    return True
+
+
 def webhook_url_allowed(url: str) -> bool:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -33,7 +50,7 @@ def webhook_url_allowed(url: str) -> bool:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except socket.gaierror:
         return False
-    return all(ipaddress.ip_address(info[4][0]).is_global for info in infos)
+    return all(address_is_public(info[4][0]) for info in infos)
 
 
 def webhook_post(url: str, payload: dict, *, timeout: float = 5.0) -> int | None:

@@ -41,15 +41,26 @@ def test_webhook_called_on_completion(api_client, sample, receiver, settings):
     assert received[0]["status"] == "completed" and received[0]["download_url"].endswith("/download")
 
 
-def test_private_webhook_refused_by_default(api_client, sample, receiver):
+@pytest.mark.parametrize("private", [False, True])
+def test_private_webhook_refused_at_submission(api_client, sample, receiver, private):
+    """A webhook that would never be delivered is a 400 naming the field, not a silent 202."""
+    from conversions.models import Conversion
+    from storage.models import StoredFile
+
     url, received = receiver
+    if not private:
+        url = "http://[::ffff:127.0.0.1]:9/hook"
     resp = upload(api_client, [sample("png")], "jpg", webhook_url=url)
-    assert resp.status_code == 202
-    assert received == []
+    assert resp.status_code == 400, resp.content
+    assert resp.json()["code"] == "invalid_webhook_url" and "webhook_url" in resp.json()["details"]
+    assert received == [] and not Conversion.objects.exists() and not StoredFile.objects.exists()
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/x", "http://127.0.0.1/",
-                                 "http://10.0.0.1/", "http://[::1]/", "http://169.254.169.254/latest"])
+                                 "http://10.0.0.1/", "http://[::1]/", "http://169.254.169.254/latest",
+                                 "http://[::ffff:10.0.0.1]/", "http://[64:ff9b::7f00:1]/", "http://[::127.0.0.1]/",
+                                 "http://[2002:7f00:1::]/", "http://[ff02::1]/", "http://224.0.0.1/",
+                                 "http://0.0.0.0/", "http://[fe80::1%25eth0]/"])
 def test_webhook_url_allowlist(url, settings):
     settings.CONVERSION_WEBHOOK_ALLOW_PRIVATE = False
     assert not webhook_url_allowed(url)
