@@ -100,7 +100,7 @@ class RefreshApi(APIView):
     permission_classes = []
 
     class InputSerializer(serializers.Serializer):
-        refresh = serializers.CharField()
+        refresh = serializers.CharField(max_length=2048)
 
     class OutputSerializer(serializers.Serializer):
         access_token = serializers.CharField()
@@ -118,7 +118,7 @@ class LogoutApi(APIView):
     permission_classes = []
 
     class InputSerializer(serializers.Serializer):
-        refresh = serializers.CharField()
+        refresh = serializers.CharField(max_length=2048)
 
     @extend_schema(request=InputSerializer, responses={200: MessageSerializer})
     def post(self, request):
@@ -136,8 +136,8 @@ class UserMeApi(APIView):
         last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         language = serializers.CharField(max_length=8, required=False)
         time_zone = serializers.CharField(max_length=64, required=False)
-        old_password = serializers.CharField(required=False, trim_whitespace=False)
-        new_password = serializers.CharField(required=False, trim_whitespace=False)
+        old_password = serializers.CharField(max_length=128, required=False, trim_whitespace=False)
+        new_password = serializers.CharField(max_length=128, required=False, trim_whitespace=False)
 
     @extend_schema(request=InputSerializer, responses={200: UserEnvelopeSerializer})
     def patch(self, request):

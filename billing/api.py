@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
@@ -23,7 +24,8 @@ class ConversionRequestSerializer(serializers.Serializer):
     # Types are checked by the service so that every bad value answers 400 naming the field.
     source_format = serializers.CharField(max_length=16)
     target_format = serializers.CharField(max_length=16)
-    file_size_mb = serializers.FloatField()
+    file_size_mb = serializers.FloatField(min_value=0, max_value=settings.MAX_UPLOAD_MB,
+                                          help_text="More than 0, at most MAX_UPLOAD_MB.")
     quality = serializers.CharField(max_length=16, required=False, default="standard")
 
 
@@ -56,10 +58,12 @@ class BreakdownSerializer(serializers.Serializer):
 
 class EstimateApi(APIView):
     class InputSerializer(serializers.Serializer):
-        source_format = serializers.JSONField()
-        target_format = serializers.JSONField()
-        file_size_mb = serializers.JSONField()
-        quality = serializers.JSONField(required=False, default="standard")
+        # Documentation only (the service checks every field and names it in its 400).
+        source_format = serializers.CharField(max_length=16)
+        target_format = serializers.CharField(max_length=16)
+        file_size_mb = serializers.FloatField(min_value=0, max_value=settings.MAX_UPLOAD_MB,
+                                              help_text="More than 0, at most MAX_UPLOAD_MB.")
+        quality = serializers.CharField(max_length=16, required=False, default="standard")
         features = serializers.ListField(child=serializers.CharField(max_length=32), required=False, default=list,
                                          max_length=10)
 

@@ -97,7 +97,7 @@ class ConvertApi(APIView):
         session_id = serializers.UUIDField(required=False, allow_null=True)
         use_credit = serializers.BooleanField(required=False, default=False)
         transaction_id = serializers.UUIDField(required=False, allow_null=True)
-        webhook_url = serializers.URLField(required=False, allow_blank=True, default="")
+        webhook_url = serializers.URLField(max_length=2048, required=False, allow_blank=True, default="")
 
     class OutputSerializer(serializers.Serializer):
         session_id = serializers.UUIDField(allow_null=True)

@@ -12,6 +12,10 @@ from anclora.core.pagination import paginated_response, paginated_schema
 from . import selectors, services
 from .models import Achievement, RewardAction
 
+# Input bounds (SECURITY.md "Input bounds"): the service adds the finer rules (minimum, multiple of 100).
+LEADERBOARD_MAX_LIMIT_PARAM = 10_000
+MAX_REDEEM_POINTS = 1_000_000_000
+
 
 class RewardsLevelSerializer(serializers.Serializer):
     level = serializers.IntegerField()
@@ -79,8 +83,8 @@ class LeaderboardApi(APIView):
     class InputSerializer(serializers.Serializer):
         period = serializers.ChoiceField(choices=selectors.PERIODS, default="all_time")
         limit = serializers.IntegerField(
-            min_value=1, default=selectors.LEADERBOARD_DEFAULT_LIMIT,
-            help_text="1 or more; values above 100 are treated as 100.",
+            min_value=1, max_value=LEADERBOARD_MAX_LIMIT_PARAM, default=selectors.LEADERBOARD_DEFAULT_LIMIT,
+            help_text="1 to 10000; values above 100 are treated as 100.",
         )
 
     class OutputSerializer(serializers.Serializer):
@@ -173,7 +177,8 @@ class RedeemCreditsApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         points = serializers.IntegerField(
-            help_text="At least 100 and a multiple of 100 (100 points = 1 credit); anything else is 400."
+            min_value=1, max_value=MAX_REDEEM_POINTS,
+            help_text="At least 100 and a multiple of 100 (100 points = 1 credit); anything else is 400.",
         )
 
     class OutputSerializer(serializers.Serializer):

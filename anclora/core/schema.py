@@ -1,4 +1,5 @@
-"""OpenAPI naming: nested Input/OutputSerializer classes get their view's name."""
+"""OpenAPI naming: nested Input/OutputSerializer classes get their view's name; paginated responses
+document their page / page_size query parameters."""
 
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 
@@ -13,3 +14,12 @@ class AutoSchema(BaseAutoSchema):
             suffix = name[len(inner):] if name.startswith(inner) else ""
             return f"{outer.replace('.', '')}{inner}{suffix}"
         return name
+
+    def get_override_parameters(self):
+        from .pagination import PageQuerySerializer
+
+        parameters = list(super().get_override_parameters())
+        responses = self.get_response_serializers()
+        if isinstance(responses, dict) and any(getattr(s, "paginated", False) for s in responses.values()):
+            parameters.append(PageQuerySerializer)
+        return parameters
