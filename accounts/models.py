@@ -167,3 +167,40 @@ class AnonymousSession(models.Model):
 
     def __str__(self):
         return str(self.session_id)
+
+
+class CreditReason(models.TextChoices):
+    OPENING_BALANCE = "opening_balance", _("saldo inicial")
+    ADMIN_GRANT = "admin_grant", _("concedido por el equipo")
+    REDEMPTION = "redemption", _("canje de puntos")
+    CONVERSION = "conversion", _("conversión")
+    GIVE_BACK = "give_back", _("devolución por conversión fallida")
+    RETENTION_EXTENSION = "retention_extension", _("ampliación de retención")
+
+
+class CreditLedgerEntry(models.Model):
+    """One change of a user's conversion credits; `User.conversion_credits` moves only with a row here
+    (accounts.credits is the only writer). The key makes every change apply at most once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="credit_entries")
+    delta = models.IntegerField(_("créditos"))
+    balance_after = models.IntegerField(_("saldo después"))
+    reason = models.CharField(_("motivo"), max_length=32, choices=CreditReason.choices)
+    idempotency_key = models.CharField(max_length=128)
+    subject_type = models.CharField(max_length=32, blank=True)
+    subject_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("fecha"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("movimiento de créditos")
+        verbose_name_plural = _("movimientos de créditos")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "reason", "idempotency_key"], name="credit_entry_idempotent"),
+            models.CheckConstraint(condition=~models.Q(delta=0), name="credit_entry_delta_not_0"),
+            models.CheckConstraint(condition=models.Q(balance_after__gte=0), name="credit_entry_balance_gte_0"),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="credit_entry_user_created")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.reason} {self.delta:+d}"

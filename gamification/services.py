@@ -22,7 +22,7 @@ from django.db.models import F, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import services as account_services
+from accounts.credits import CreditReason, credits_grant
 from anclora.core.errors import ApplicationError
 from conversions.models import Conversion
 
@@ -476,10 +476,12 @@ def rewards_redeem_credits(*, user, points) -> Redemption:
     concurrent requests: the debit is a conditional UPDATE (total_points >= points)."""
     value = _validate_redemption(points)
     credits = value // rules.POINTS_PER_CREDIT
+    key = uuid.uuid4().hex
     with transaction.atomic():
         rewards_award(user=user, action=RewardAction.REDEMPTION, points=-value,
-                      idempotency_key=uuid.uuid4().hex, subject=("credits", credits))
-        account_services.user_grant_credits(user=user, credits=credits)
+                      idempotency_key=key, subject=("credits", credits))
+        credits_grant(user=user, credits=credits, reason=CreditReason.REDEMPTION, idempotency_key=key,
+                      subject=("points", value))
     user.refresh_from_db(fields=["total_points", "conversion_credits"])
     return Redemption(points_redeemed=value, credits_awarded=credits, remaining_points=user.total_points,
                       total_credits=user.conversion_credits)

@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.utils import timezone
 
+from accounts.credits import CreditReason, credits_spend
 from accounts.selectors import plan_for_user
 
 from .models import StoredFile
@@ -166,7 +167,6 @@ def stored_file_extend_retention(*, stored_file: StoredFile, user, credits: int)
     """+24 h per credit, at most 30 extra days per file; the credits are spent in the same transaction."""
     from django.utils.translation import gettext as _
 
-    from accounts.services import user_spend_credits
     from anclora.core.errors import ApplicationError
 
     if user is None or not user.is_authenticated:
@@ -176,7 +176,8 @@ def stored_file_extend_retention(*, stored_file: StoredFile, user, credits: int)
         raise ApplicationError(_("El número de créditos debe ser positivo."), code="invalid_credits",
                                details={"credits": [_("El número de créditos debe ser positivo.")]})
     _extend(stored_file=stored_file, days=credits)
-    user_spend_credits(user=user, credits=credits)  # raises (and rolls back) when short
+    credits_spend(user=user, credits=credits, reason=CreditReason.RETENTION_EXTENSION,  # raises when short
+                  idempotency_key=uuid.uuid4().hex, subject=("stored_file", stored_file.pk))
     stored_file.refresh_from_db()
     return stored_file
 

@@ -104,11 +104,11 @@ def test_redeem_points_then_convert_with_the_credit(page, exhausted_user, photo)
 
 
 def test_extend_retention_on_my_files(page, make_user, photo, offline):
-    from accounts.services import user_grant_credits
+    from accounts.tests.factories import give_credits
 
     user = make_user("archivos@example.com")
     (conversion,) = convert_for(user, photo, "png")
-    user_grant_credits(user=user, credits=2)
+    give_credits(user, 2)
     output = StoredFile.objects.get(pk=Conversion.objects.get(pk=conversion.pk).output_id)
     expires = output.expires_at
     log_in(page, user.email)

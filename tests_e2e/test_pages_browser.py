@@ -23,7 +23,7 @@ def _both_widths(page, name, url=None):
 @pytest.fixture
 def busy_user(make_user, tmp_path, offline):
     """A user with conversions, files, points, credits, a pending payment and rivals on the board."""
-    from accounts.services import user_grant_credits
+    from accounts.tests.factories import give_credits
     from billing import services as billing_services
     from gamification.services import rewards_award
     from storage.owners import Owner
@@ -32,7 +32,7 @@ def busy_user(make_user, tmp_path, offline):
     photo = enginefiles.make_image(tmp_path / "fotografia-de-las-vacaciones-de-verano.jpg", "jpg")
     convert_for(user, photo, "png", n=2)
     rewards_award(user=user, action="admin_grant", points=260, idempotency_key="e2e-pages")
-    user_grant_credits(user=user, credits=3)
+    give_credits(user, 3)
     for i, points in enumerate((900, 40)):
         rival = make_user(f"rival{i}@example.com", first_name=f"Rival{i}")
         rewards_award(user=rival, action="admin_grant", points=points, idempotency_key="e2e-pages")

@@ -13,6 +13,7 @@ from django.test import Client
 
 from accounts import services as account_services
 from accounts.models import User
+from accounts.tests.factories import give_credits
 from billing.models import ConversionTransaction
 from conversions.models import Conversion
 from conversions.tests.conftest import no_worker  # noqa: F401 (shared fixture)
@@ -71,7 +72,7 @@ def test_every_page_renders_for_visitors_and_users(client, make_user, offline):
         assert '<html lang="es">' in html and "css/app.css" in html
         assert_page_rules(html, url)
     user = make_user()
-    account_services.user_grant_credits(user=user, credits=1)
+    give_credits(user, 1)
     client.force_login(user)
     for url in USER_PAGES:
         response = client.get(url)
@@ -190,7 +191,7 @@ def test_no_js_payment_credit_and_checkout_path(client, make_user, sample, offli
     assert paid.status == "completed"
     assert "Este pago ya se usó" in client.get(f"/checkout/{tx.pk}/").content.decode()
 
-    account_services.user_grant_credits(user=user, credits=1)
+    give_credits(user, 1)
     client.post("/convert/", {"file": _png(sample), "target_format": "jpg", "quality": "standard",
                               "use_credit": "true"})
     assert Conversion.objects.filter(paid_by="credit", status="completed").count() == 1

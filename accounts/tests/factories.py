@@ -19,3 +19,12 @@ class UserFactory(factory.django.DjangoModelFactory):
         obj.set_password(extracted or PASSWORD)
         if create:
             obj.save()
+
+
+def give_credits(user: User, credits: int) -> int:
+    """Credits granted by staff, through the one writer (so the ledger has the row)."""
+    import uuid
+
+    from accounts.credits import CreditReason, credits_grant
+
+    return credits_grant(user=user, credits=credits, reason=CreditReason.ADMIN_GRANT, idempotency_key=uuid.uuid4().hex)

@@ -3,6 +3,7 @@ from django.db import IntegrityError, transaction
 
 from accounts import services
 from accounts.models import User
+from accounts.tests.factories import give_credits
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +24,8 @@ def test_email_unique_case_insensitive_in_database(make_user):
 
 def test_grant_credits_and_deactivate(make_user):
     user = make_user()
-    services.user_grant_credits(user=user, credits=3)
-    services.user_grant_credits(user=user, credits=2)
+    give_credits(user, 3)
+    give_credits(user, 2)
     assert User.objects.get(pk=user.pk).conversion_credits == 5
     services.user_deactivate(user=user)
     assert not User.objects.get(pk=user.pk).is_active

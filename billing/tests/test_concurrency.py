@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from accounts.services import user_grant_credits
+from accounts.tests.factories import give_credits
 from anclora.core.errors import ApplicationError
 from billing.models import ConversionCharge
 from conversions import services as conversion_services
@@ -19,7 +19,7 @@ def test_fifty_concurrent_credit_spends(make_user, sample, no_worker):
     if connection.vendor != "postgresql":
         pytest.skip("needs real Postgres (row locks, concurrent connections): set DATABASE_URL")
     user = make_user()
-    user_grant_credits(user=user, credits=1)
+    give_credits(user, 1)
     src = sample("png")
     # Use up the month's allowance first.
     for _ in range(5):

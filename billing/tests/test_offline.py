@@ -2,7 +2,7 @@
 
 import pytest
 
-from accounts.services import user_grant_credits
+from accounts.tests.factories import give_credits
 from billing.models import ConversionTransaction, StripeEvent
 from conversions.tests.conftest import upload
 
@@ -97,7 +97,7 @@ def test_account_page_lists_transactions(client, make_user, offline):
 
 def test_convert_page_shows_price_widgets(client, make_user, offline):
     user = make_user()
-    user_grant_credits(user=user, credits=2)
+    give_credits(user, 2)
     client.force_login(user)
     page = client.get("/").content.decode()
     assert 'id="price-box"' in page and 'name="use_credit"' in page
