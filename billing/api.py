@@ -14,7 +14,7 @@ from anclora.core.pagination import paginated_response, paginated_schema
 from storage.owners import owner_from_request
 
 from . import pricing, selectors, services
-from .models import ConversionTransaction, StripeSubscription
+from .models import ConversionTransaction, StripeSubscription, TransactionItem
 from .providers import get_provider
 
 SESSION_PARAM = OpenApiParameter("session_id", str, description="anonymous session (or X-Session-Id)")
@@ -27,6 +27,19 @@ class ConversionRequestSerializer(serializers.Serializer):
     file_size_mb = serializers.FloatField(min_value=0, max_value=settings.MAX_UPLOAD_MB,
                                           help_text="More than 0, at most MAX_UPLOAD_MB.")
     quality = serializers.CharField(max_length=16, required=False, default="standard")
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True,
+                                 help_text="the file's name (shown on the checkout page)")
+
+
+class TransactionItemOutputSerializer(serializers.ModelSerializer):
+    amount = serializers.FloatField()
+    file_size_mb = serializers.FloatField()
+    conversion_id = serializers.UUIDField(source="consumed_by_id", allow_null=True)
+
+    class Meta:
+        model = TransactionItem
+        fields = ["position", "name", "source_format", "target_format", "quality", "file_size_mb", "size_category",
+                  "amount", "conversion_id"]
 
 
 class TransactionOutputSerializer(serializers.ModelSerializer):
@@ -35,12 +48,14 @@ class TransactionOutputSerializer(serializers.ModelSerializer):
     source_format = serializers.CharField()
     target_format = serializers.CharField()
     conversion_id = serializers.UUIDField(source="consumed_by_id", allow_null=True)
+    items = TransactionItemOutputSerializer(many=True, read_only=True,
+                                            help_text="the files this payment pays for, one conversion each")
 
     class Meta:
         model = ConversionTransaction
         fields = ["id", "status", "amount", "currency", "refunded_amount", "source_format", "target_format",
                   "conversion_details", "stripe_payment_intent_id", "conversion_id", "provider", "created_at",
-                  "completed_at", "refunded_at"]
+                  "completed_at", "refunded_at", "items"]
 
 
 class BreakdownSerializer(serializers.Serializer):
@@ -108,7 +123,11 @@ class PricingTiersApi(APIView):
 
 class CreatePaymentIntentApi(APIView):
     class InputSerializer(serializers.Serializer):
-        conversion_request = ConversionRequestSerializer()
+        conversion_request = ConversionRequestSerializer(required=False,
+                                                         help_text="one file (or use conversion_requests)")
+        conversion_requests = serializers.ListField(
+            child=ConversionRequestSerializer(), required=False, min_length=1, max_length=20,
+            help_text="a whole batch: the files a 402 listed in how_to_pay.conversion_requests, paid at once")
         session_id = serializers.UUIDField(required=False, allow_null=True)
         idempotency_key = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
@@ -129,15 +148,19 @@ class CreatePaymentIntentApi(APIView):
         session_id = serializers.UUIDField(allow_null=True)
         provider = serializers.CharField()
         test_mode = serializers.BooleanField()
+        items = TransactionItemOutputSerializer(many=True)
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request):
         raw = request.data.get("conversion_request") if hasattr(request.data, "get") else None
+        raw_list = request.data.get("conversion_requests") if hasattr(request.data, "get") else None
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         owner = owner_from_request(request, create=True)
-        result = services.transaction_create(owner=owner, conversion_request=dict(raw or {}),
-                                             idempotency_key=data.validated_data.get("idempotency_key") or None)
+        result = services.transaction_create(
+            owner=owner, conversion_request=dict(raw) if isinstance(raw, dict) else None,
+            conversion_requests=[dict(r) for r in raw_list] if isinstance(raw_list, list) else None,
+            idempotency_key=data.validated_data.get("idempotency_key") or None)
         tx, breakdown = result["transaction"], result["breakdown"]
         provider = get_provider()
         return Response(self.OutputSerializer({
@@ -146,8 +169,50 @@ class CreatePaymentIntentApi(APIView):
             "pricing_breakdown": {"base_price": breakdown.base_price, "size_multiplier": breakdown.size_multiplier,
                                   "quality_multiplier": breakdown.quality_multiplier, "total": tx.amount},
             "status": tx.status, "session_id": owner.session.pk if owner.session else None,
-            "provider": provider.label, "test_mode": provider.test_mode,
+            "provider": provider.label, "test_mode": provider.test_mode, "items": tx.items.all(),
         }).data, status=status.HTTP_201_CREATED)
+
+
+class QuoteApi(APIView):
+    """What would pay each file of a convert request now (allowance, credit, payment) and the amount due."""
+
+    class InputSerializer(serializers.Serializer):
+        class FileSerializer(serializers.Serializer):
+            name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+            source_format = serializers.CharField(max_length=16)
+            size_bytes = serializers.IntegerField(min_value=0, max_value=settings.MAX_UPLOAD_MB * 1024 * 1024)
+
+        files = FileSerializer(many=True, allow_empty=False, max_length=20)
+        target_format = serializers.CharField(max_length=16)
+        quality = serializers.CharField(max_length=16, required=False, default="standard")
+        use_credit = serializers.BooleanField(required=False, default=False)
+        session_id = serializers.UUIDField(required=False, allow_null=True)
+
+    class OutputSerializer(serializers.Serializer):
+        class FileOutputSerializer(serializers.Serializer):
+            name = serializers.CharField()
+            source_format = serializers.CharField()
+            target_format = serializers.CharField()
+            file_size_mb = serializers.FloatField()
+            quality = serializers.CharField()
+            paid_by = serializers.ChoiceField(choices=["allowance", "credit", "payment"])
+            prepaid = serializers.BooleanField(help_text="paid by an earlier payment not used yet")
+            price = serializers.FloatField(help_text="what this file adds to amount_due")
+            estimated_price = serializers.FloatField()
+
+        files = FileOutputSerializer(many=True)
+        amount_due = serializers.FloatField()
+        currency = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        quote = selectors.payment_quote(owner=owner_from_request(request), files=values["files"],
+                                        target_format=values["target_format"], quality=values["quality"],
+                                        use_credit=values["use_credit"])
+        return Response(self.OutputSerializer(quote).data)
 
 
 class WebhookApi(APIView):

@@ -13,7 +13,12 @@ from anclora.core.models import BaseModel
 
 
 class ConversionTransaction(BaseModel):
-    """One payment for exactly one conversion (its details are what was priced)."""
+    """One payment for exactly the files it was priced for: one TransactionItem per file.
+
+    `conversion_details` keeps the first file's fields at the top (the seed's shape) and what
+    paid for every file of the priced request (`files`: allowance, credit or this payment).
+    `consumed_by` is set once every item is consumed (a single-file payment: its conversion).
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pendiente")
@@ -30,7 +35,8 @@ class ConversionTransaction(BaseModel):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     provider = models.CharField(max_length=16, default="stripe")
     stripe_payment_intent_id = models.CharField(max_length=255, unique=True)
-    idempotency_key = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    # Unique per owner (see Meta.constraints): one caller cannot take another's key.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     refunded_amount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
     stripe_refund_id = models.CharField(max_length=255, blank=True)
     consumed_by = models.ForeignKey("conversions.Conversion", null=True, blank=True, on_delete=models.SET_NULL,
@@ -46,6 +52,12 @@ class ConversionTransaction(BaseModel):
             models.CheckConstraint(condition=Q(amount__gte=0), name="transaction_amount_gte_0"),
             models.CheckConstraint(condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("amount")),
                                    name="transaction_refund_lte_amount"),
+            models.UniqueConstraint(fields=["user", "idempotency_key"],
+                                    condition=Q(user__isnull=False, idempotency_key__isnull=False),
+                                    name="transaction_idempotency_per_user"),
+            models.UniqueConstraint(fields=["session", "idempotency_key"],
+                                    condition=Q(user__isnull=True, idempotency_key__isnull=False),
+                                    name="transaction_idempotency_per_session"),
         ]
 
     def __str__(self):
@@ -60,6 +72,36 @@ class ConversionTransaction(BaseModel):
         return self.conversion_details.get("target_format", "")
 
 
+class TransactionItem(models.Model):
+    """One priced file of a payment; consumed by exactly one conversion (given back if it fails)."""
+
+    transaction = models.ForeignKey(ConversionTransaction, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=255, blank=True)
+    source_format = models.CharField(max_length=16)
+    target_format = models.CharField(max_length=16)
+    quality = models.CharField(max_length=16)
+    file_size_mb = models.DecimalField(max_digits=10, decimal_places=2)
+    size_category = models.CharField(max_length=16)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    consumed_by = models.OneToOneField("conversions.Conversion", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+")
+    # Set with consumed_by and cleared only by a give-back (a deleted conversion does not free the item).
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["transaction", "position"]
+        verbose_name = _("archivo pagado")
+        verbose_name_plural = _("archivos pagados")
+        constraints = [
+            models.UniqueConstraint(fields=["transaction", "position"], name="transaction_item_position"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="transaction_item_amount_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.source_format}→{self.target_format} {self.file_size_mb} MB · {self.amount}"
+
+
 class ConversionCharge(models.Model):
     """What one conversion consumed; `refunded` once given back (failed or cancelled job)."""
 
@@ -72,6 +114,7 @@ class ConversionCharge(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     transaction = models.ForeignKey(ConversionTransaction, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="charges")
+    item = models.ForeignKey(TransactionItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     refunded = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     refunded_at = models.DateTimeField(null=True, blank=True)

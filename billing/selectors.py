@@ -93,3 +93,45 @@ def entitlement_status(*, owner: Owner | None, now=None) -> dict:
 def stripe_subscription_current(*, user) -> StripeSubscription | None:
     return (StripeSubscription.objects.select_related("plan")
             .filter(user=user, status=StripeSubscription.Status.ACTIVE).first())
+
+
+def payment_quote(*, owner: Owner | None, files: list[dict], target_format: str, quality: str,
+                  use_credit: bool = False) -> dict:
+    """What would pay each file (name, source_format, size_bytes) now, and the amount due; reads only."""
+    from decimal import Decimal
+
+    from conversions.authorization import PlannedConversion
+
+    from . import entitlements, services
+
+    planned = []
+    for entry in files:
+        size_mb = max(services.size_mb_for_bytes(entry["size_bytes"]), Decimal("0.01"))
+        details = services.conversion_request_validate(source_format=entry["source_format"],
+                                                       target_format=target_format, file_size_mb=size_mb,
+                                                       quality=quality)
+        planned.append(PlannedConversion(source_format=details["source_format"],
+                                         target_format=details["target_format"], size_bytes=entry["size_bytes"],
+                                         quality=details["quality"], name=entry.get("name", "")))
+    return entitlements.payment_quote(owner=owner, planned=planned, use_credit=use_credit)
+
+
+def checkout_rows(*, tx: ConversionTransaction) -> list[dict]:
+    """One row per file of the request this payment was priced for: what pays it and, for the files
+    this payment pays, their price (files the plan, a credit or an earlier payment cover cost nothing)."""
+    items = list(tx.items.all())
+    unmatched = iter(items)
+    rows = []
+    for entry in tx.conversion_details.get("files") or []:
+        if entry.get("paid_by") == "payment" and not entry.get("prepaid"):
+            item = next(unmatched, None)
+            if item is not None:
+                rows.append({"name": entry.get("name") or item.name, "paid_by": "payment", "prepaid": False,
+                             "item": item})
+                continue
+        rows.append({"name": entry.get("name", ""), "paid_by": entry.get("paid_by"),
+                     "prepaid": bool(entry.get("prepaid")), "item": None,
+                     "source_format": entry.get("source_format", ""),
+                     "target_format": entry.get("target_format", "")})
+    rows += [{"name": item.name, "paid_by": "payment", "prepaid": False, "item": item} for item in unmatched]
+    return rows

@@ -31,6 +31,7 @@ from .models import (
     ConversionTransaction,
     StripeEvent,
     StripeSubscription,
+    TransactionItem,
 )
 from .providers import ProviderError, get_provider
 
@@ -122,33 +123,79 @@ def size_mb_for_bytes(size_bytes: int) -> Decimal:
     return (Decimal(size_bytes) / MB).quantize(Decimal("0.01"), rounding=ROUND_UP)
 
 
-# --- payments for single conversions ----------------------------------------------
+# --- payments: one transaction pays for the files it was priced for --------------------
+MAX_FILES_PER_PAYMENT = 20  # as many as one convert request takes
+PAID_BY_KINDS = ("allowance", "credit", "payment")
+
+
 def _intent_view(tx: ConversionTransaction, intent: dict | None) -> dict:
     return {"transaction": tx, "client_secret": (intent or {}).get("client_secret", "")}
 
 
-def transaction_create(*, owner: Owner, conversion_request: dict, idempotency_key: str | None = None) -> dict:
-    """A pending ConversionTransaction and its PaymentIntent; a retry with the same key returns them."""
-    details = conversion_request_validate(**{k: conversion_request.get(k) for k in
-                                             ("source_format", "target_format", "file_size_mb", "quality")})
+def _owner_tag(owner: Owner) -> str:
+    return f"u{owner.user.pk}" if owner.user is not None else f"s{owner.session.pk}"
+
+
+def _owned_with_key(owner: Owner, idempotency_key: str) -> ConversionTransaction | None:
+    return ConversionTransaction.objects.filter(owner.filter(), idempotency_key=idempotency_key).first()
+
+
+def _files_summary(files) -> list[dict]:
+    """What paid each file of the priced request (shown on the checkout page; display only)."""
+    summary = []
+    for entry in (files if isinstance(files, list | tuple) else [])[:MAX_FILES_PER_PAYMENT]:
+        if isinstance(entry, dict) and entry.get("paid_by") in PAID_BY_KINDS:
+            summary.append({"name": str(entry.get("name") or "")[:255], "paid_by": entry["paid_by"],
+                            "prepaid": bool(entry.get("prepaid")),
+                            "source_format": str(entry.get("source_format") or "")[:16],
+                            "target_format": str(entry.get("target_format") or "")[:16]})
+    return summary
+
+
+def transaction_create(*, owner: Owner, conversion_request: dict | None = None,
+                       conversion_requests: list[dict] | None = None, idempotency_key: str | None = None,
+                       files: list[dict] | None = None) -> dict:
+    """A pending ConversionTransaction for one file or a whole batch (one item per file, one
+    PaymentIntent for their sum); a retry with the same key (per owner) returns the same ones."""
+    requests = list(conversion_requests or []) or ([conversion_request] if conversion_request else [])
+    if not requests:
+        raise _invalid("conversion_request", _("Este campo es obligatorio."))
+    if len(requests) > MAX_FILES_PER_PAYMENT:
+        raise _invalid("conversion_requests", _("Como mucho %(n)d archivos por pago.") % {
+            "n": MAX_FILES_PER_PAYMENT})
+    validated = []
+    for request in requests:
+        if not isinstance(request, dict):
+            raise _invalid("conversion_requests", _("Cada elemento debe ser un objeto."))
+        details = conversion_request_validate(**{k: request.get(k) for k in
+                                                 ("source_format", "target_format", "file_size_mb", "quality")})
+        details["name"] = str(request.get("name") or "")[:255]
+        validated.append(details)
     provider = get_provider()
     if idempotency_key:
-        existing = ConversionTransaction.objects.filter(idempotency_key=idempotency_key).first()
+        existing = _owned_with_key(owner, idempotency_key)
         if existing is not None:
             return _transaction_replay(existing, owner=owner, provider=provider)
-    breakdown = pricing.price(**details, server_load=selectors.server_load())
+    load = selectors.server_load()
+    priced = [(details, pricing.price(**{k: details[k] for k in ("source_format", "target_format",
+                                                                  "file_size_mb", "quality")},
+                                      server_load=load)) for details in validated]
+    total = sum((breakdown.total_price for _details, breakdown in priced), Decimal("0.00"))
+    first, breakdown = priced[0]
     tx_id = uuid.uuid4()
-    stored = {"source_format": details["source_format"], "target_format": details["target_format"],
-              "file_size_mb": str(details["file_size_mb"]), "quality": details["quality"],
+    stored = {"source_format": first["source_format"], "target_format": first["target_format"],
+              "file_size_mb": str(first["file_size_mb"]), "quality": first["quality"],
               "size_category": breakdown.size_category, "conversion_type": breakdown.conversion_type,
               "base_price": str(breakdown.base_price), "size_multiplier": str(breakdown.size_multiplier),
               "quality_multiplier": str(breakdown.quality_multiplier),
-              "server_load_factor": str(breakdown.server_load_factor)}
+              "server_load_factor": str(breakdown.server_load_factor),
+              "file_count": len(priced), "files": _files_summary(files)}
     try:
         intent = provider.create_intent(
-            amount_cents=pricing.to_cents(breakdown.total_price), currency=pricing.CURRENCY,
-            metadata={"transaction_id": str(tx_id), "kind": "conversion"},
-            idempotency_key=f"anclora-pi-{idempotency_key or tx_id}",
+            amount_cents=pricing.to_cents(total), currency=pricing.CURRENCY,
+            metadata={"transaction_id": str(tx_id), "kind": "conversion", "files": str(len(priced))},
+            idempotency_key=f"anclora-pi-{_owner_tag(owner)}-{idempotency_key}" if idempotency_key
+            else f"anclora-pi-{tx_id}",
         )
     except ProviderError as exc:
         raise ApplicationError(_("El proveedor de pagos no está disponible: %(e)s") % {"e": exc.message},
@@ -156,13 +203,18 @@ def transaction_create(*, owner: Owner, conversion_request: dict, idempotency_ke
     try:
         with transaction.atomic():
             tx = ConversionTransaction.objects.create(
-                id=tx_id, **owner.fields(), amount=breakdown.total_price, currency=pricing.CURRENCY,
+                id=tx_id, **owner.fields(), amount=total, currency=pricing.CURRENCY,
                 conversion_details=stored, provider=provider.name, stripe_payment_intent_id=intent["id"],
                 idempotency_key=idempotency_key or None,
             )
+            TransactionItem.objects.bulk_create([
+                TransactionItem(transaction=tx, position=position, name=details["name"],
+                                source_format=details["source_format"], target_format=details["target_format"],
+                                quality=details["quality"], file_size_mb=details["file_size_mb"],
+                                size_category=item_breakdown.size_category, amount=item_breakdown.total_price)
+                for position, (details, item_breakdown) in enumerate(priced)])
     except IntegrityError:  # a concurrent retry with the same key won
-        existing = ConversionTransaction.objects.filter(idempotency_key=idempotency_key).first() if \
-            idempotency_key else None
+        existing = _owned_with_key(owner, idempotency_key) if idempotency_key else None
         if existing is None:
             existing = ConversionTransaction.objects.filter(stripe_payment_intent_id=intent["id"]).first()
         if existing is None:
@@ -591,10 +643,18 @@ def charge_give_back(*, conversion_id) -> str | None:
         if user_id:
             User.objects.filter(pk=user_id).update(conversion_credits=F("conversion_credits") + 1)
     elif charge.kind == ConversionCharge.Kind.PAYMENT and charge.transaction_id:
-        ConversionTransaction.objects.filter(pk=charge.transaction_id, consumed_by=conversion_id).update(
-            consumed_by=None)
+        # That file's share of the payment becomes reusable (its item); the payment is no longer all used.
+        if charge.item_id:
+            TransactionItem.objects.filter(pk=charge.item_id, consumed_by=conversion_id).update(
+                consumed_by=None, consumed_at=None)
+        ConversionTransaction.objects.filter(pk=charge.transaction_id).update(consumed_by=None)
     return charge.kind
 
 
 def transactions_adopt(*, session_id, user) -> int:
+    """The session's payments move to the user; a session key the user already used is dropped."""
+    taken = ConversionTransaction.objects.filter(user=user, idempotency_key__isnull=False).values(
+        "idempotency_key")
+    ConversionTransaction.objects.filter(session_id=session_id, user__isnull=True,
+                                         idempotency_key__in=taken).update(idempotency_key=None)
     return ConversionTransaction.objects.filter(session_id=session_id, user__isnull=True).update(user=user)

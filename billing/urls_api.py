@@ -8,6 +8,7 @@ urlpatterns = [
     path("estimate", api.EstimateApi.as_view(), name="estimate"),
     path("pricing-tiers", api.PricingTiersApi.as_view(), name="pricing-tiers"),
     path("create-payment-intent", api.CreatePaymentIntentApi.as_view(), name="create-payment-intent"),
+    path("quote", api.QuoteApi.as_view(), name="quote"),
     path("webhook", api.WebhookApi.as_view(), name="webhook"),
     path("transactions", api.TransactionListApi.as_view(), name="transactions"),
     path("transactions/<uuid:transaction_id>", api.TransactionDetailApi.as_view(), name="transaction"),

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import plan_for_user, plan_list
@@ -71,7 +72,10 @@ def checkout_page(request, transaction_id):
         stripe_js = {"publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
                      "client_secret": services.transaction_client_secret(transaction_id=tx.pk),
                      "return_url": request.build_absolute_uri(reverse("billing:checkout", args=[tx.pk]))}
-    return render(request, "billing/checkout.html", {"tx": tx, "provider": get_provider(), "stripe_js": stripe_js})
+    rows = selectors.checkout_rows(tx=tx)
+    return render(request, "billing/checkout.html", {
+        "tx": tx, "provider": get_provider(), "stripe_js": stripe_js, "rows": rows,
+        "paid_files": sum(1 for row in rows if row["item"] is not None)})
 
 
 @require_POST
@@ -82,5 +86,9 @@ def checkout_pay_page(request, transaction_id):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Pago completado. Ya puedes convertir el archivo."))
+        files = selectors.transaction_list_for_owner(owner=owner_from_request(request)).filter(
+            pk=transaction_id).values_list("items", flat=True).count()
+        messages.success(request, ngettext("Pago completado. Ya puedes convertir el archivo.",
+                                           "Pago completado. Ya puedes convertir los %(n)d archivos.",
+                                           files) % {"n": files})
     return redirect("billing:checkout", transaction_id=transaction_id)

@@ -37,6 +37,7 @@ class PlannedConversion:
     target_format: str
     size_bytes: int
     quality: str
+    name: str = ""  # the uploaded file's name, to say what pays for which file
 
 
 @dataclass

@@ -125,7 +125,8 @@ def conversion_request(
     max_bytes = max_upload_bytes_for(owner=owner, use_credit=use_credit, transaction_id=transaction_id)
     sources = [_inspect(upload, target, max_bytes) for upload in uploads]
     planned = [PlannedConversion(source_format=source, target_format=target, size_bytes=upload.size,
-                                 quality=quality) for upload, source in zip(uploads, sources, strict=True)]
+                                 quality=quality, name=upload.name)
+               for upload, source in zip(uploads, sources, strict=True)]
 
     batch_id = uuid.uuid4()
     created: list[Conversion] = []

@@ -73,7 +73,7 @@ def convert_submit(request):
         messages.error(request, exc.message)
         how_to_pay = exc.details.get("how_to_pay") if exc.status == 402 and isinstance(exc.details, dict) else None
         if how_to_pay:
-            return _checkout_for(request, owner, how_to_pay["conversion_request"])
+            return _checkout_for(request, owner, how_to_pay, exc.details.get("files"))
         return redirect("home")
     messages.success(request, _("Conversión en marcha: %(n)d archivo(s).") % {"n": len(created)})
     return redirect("conversions:list")
@@ -86,12 +86,15 @@ def _uuid_or_none(value):
         return None
 
 
-def _checkout_for(request, owner, conversion_request):
-    """Without JavaScript a refused (402) conversion goes to the checkout page for its price."""
+def _checkout_for(request, owner, how_to_pay, files):
+    """Without JavaScript a refused (402) request goes to the checkout page: one payment for every
+    file that nothing else covers (the page lists what pays each file)."""
     from billing import services as billing_services
 
     try:
-        created = billing_services.transaction_create(owner=owner, conversion_request=conversion_request)
+        created = billing_services.transaction_create(
+            owner=owner, conversion_requests=how_to_pay.get("conversion_requests") or None,
+            conversion_request=how_to_pay.get("conversion_request"), files=files)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("home")

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import SubscriptionPlan
 from accounts.services import subscription_start, user_grant_credits
-from billing.models import ConversionCharge, ConversionTransaction
+from billing.models import ConversionCharge, ConversionTransaction, TransactionItem
 from conversions.models import Conversion
 from conversions.services import conversion_cancel, conversion_fail
 from conversions.tests.conftest import upload
@@ -27,10 +27,14 @@ def _use_allowance(client, sample, n=5, **extra):
 def _paid_transaction(owner_fields, *, fmt=("png", "jpg"), size="0.01", quality="standard", status="completed"):
     import uuid
 
-    return ConversionTransaction.objects.create(
+    tx = ConversionTransaction.objects.create(
         **owner_fields, amount=Decimal("0.07"), stripe_payment_intent_id=f"pi_test_{uuid.uuid4().hex}",
         status=status, conversion_details={"source_format": fmt[0], "target_format": fmt[1], "file_size_mb": size,
                                            "quality": quality})
+    TransactionItem.objects.create(transaction=tx, position=0, source_format=fmt[0], target_format=fmt[1],
+                                   quality=quality, file_size_mb=Decimal(size), size_category="small",
+                                   amount=tx.amount)
+    return tx
 
 
 def test_sixth_conversion_on_gratuito_asks_for_payment(api_client, make_user, sample, no_worker):
