@@ -15,6 +15,20 @@ def _skip_or_fail(reason: str):
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Tests build tables from the models (`--nomigrations`: dj-stripe's migrations alone take ~2½ min);
+    the rows our data migrations add are seeded here. CI runs the real migrations separately."""
+    from django.utils.module_loading import import_string
+
+    from anclora.core.seeding import SEEDERS
+
+    with django_db_blocker.unblock():
+        for name, dotted in SEEDERS:
+            if name in ("plans", "achievements"):
+                import_string(dotted)()
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     media = tmp_path / "media"
