@@ -94,7 +94,7 @@ def test_redeem_points_then_convert_with_the_credit(page, exhausted_user, photo)
     _choose(page, photo, "png")
     page.locator("#what-pays", has_text="se paga").wait_for()
     page.get_by_label("Usar un crédito si se agota mi plan").check()
-    assert "pagará un crédito" in page.locator("#what-pays").inner_text()
+    page.locator("#what-pays", has_text="pagará un crédito").wait_for()  # the quote is re-read
     page.get_by_role("button", name="Convertir").click()
     page.locator("#result-list .status-completed").wait_for()
     assert page.locator("#checkout-step").is_hidden()

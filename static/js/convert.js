@@ -159,15 +159,81 @@
       .catch(function () {});
   }
 
+  // What pays each file (the server's own rules: POST /api/payments/quote) and the amount due.
+  var quote = null;
+  var quoteSeq = 0;
+
+  function loadQuote() {
+    var ready = files.map(function (f, i) { return detected[i] ? { file: f, fmt: detected[i] } : null; })
+                     .filter(Boolean);
+    if (!ready.length || !target.value) { quote = null; renderWhatPays(); return; }
+    var seq = ++quoteSeq;
+    fetch("/api/payments/quote", {
+      method: "POST", headers: apiHeaders(true), credentials: "same-origin",
+      body: JSON.stringify({ files: ready.map(function (item) {
+                               return { name: item.file.name, source_format: item.fmt, size_bytes: item.file.size };
+                             }),
+                             target_format: target.value, quality: quality.value,
+                             use_credit: !!(useCredit && useCredit.checked) })
+    }).then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) { if (seq === quoteSeq) { quote = body; renderWhatPays(); } })
+      .catch(function () {});
+  }
+
+  function payerLabel(file) {
+    if (file.paid_by === "allowance") return t.byPlan;
+    if (file.paid_by === "credit") return t.byCredit;
+    if (file.prepaid) return t.byEarlierPayment;
+    return t.byPayment + " " + money.format(file.price);
+  }
+
+  // One line per file ("name — what pays it") and the total to pay.
+  function renderFiles(container, list, due) {
+    container.innerHTML = "";
+    if (!list || !list.length) return;
+    var ul = document.createElement("ul");
+    ul.className = "what-pays-files";
+    list.forEach(function (file) {
+      var li = document.createElement("li");
+      li.className = "pays-" + file.paid_by + (file.prepaid ? " pays-prepaid" : "");
+      li.textContent = (file.name || file.source_format.toUpperCase()) + " — " + payerLabel(file);
+      ul.appendChild(li);
+    });
+    container.appendChild(ul);
+    var total = document.createElement("p");
+    total.className = "what-pays-total";
+    total.textContent = t.totalDue + ": " + money.format(due || 0);
+    container.appendChild(total);
+  }
+
+  function summary(list) {
+    var n = list.length;
+    var count = function (kind) { return list.filter(function (f) { return f.paid_by === kind; }).length; };
+    var plan = count("allowance"), credit = count("credit");
+    var due = list.filter(function (f) { return f.paid_by === "payment" && !f.prepaid; }).length;
+    var left = entitlement ? entitlement.allowance_remaining : null;
+    if (plan === n) return left === null ? t.unlimited : fmt(t.allowanceLeft, left);
+    if (credit && !due) return fmt(t.paysCredit, entitlement ? entitlement.conversion_credits : credit);
+    if (due === n) return n === 1 ? t.paysPayment : t.paysPaymentAll;
+    if (!due) return t.coveredAll;
+    return t.paysSome.replace("%(covered)s", n - due).replace("%(n)s", n);
+  }
+
   function renderWhatPays() {
-    if (!entitlement || !whatPays) return;
-    var n = Math.max(files.length, 1);
+    if (!whatPays) return;
+    var line = document.getElementById("what-pays-summary");
+    var detail = document.getElementById("what-pays-files");
+    if (quote && quote.files && quote.files.length) {
+      line.textContent = summary(quote.files);
+      renderFiles(detail, quote.files.length > 1 || quote.amount_due > 0 ? quote.files : [], quote.amount_due);
+      return;
+    }
+    detail.innerHTML = "";
+    if (!entitlement) return;
     var left = entitlement.allowance_remaining;
-    if (left === null) whatPays.textContent = t.unlimited;
-    else if (left >= n) whatPays.textContent = fmt(t.allowanceLeft, left);
-    else if (useCredit && useCredit.checked && entitlement.conversion_credits > 0) {
-      whatPays.textContent = fmt(t.paysCredit, entitlement.conversion_credits);
-    } else whatPays.textContent = t.paysPayment;
+    if (left === null) line.textContent = t.unlimited;
+    else if (left >= Math.max(files.length, 1)) line.textContent = fmt(t.allowanceLeft, left);
+    else line.textContent = t.paysPayment;
   }
 
   function sizeMb(file) { return Math.max(0.01, Math.ceil(file.size / 10485.76) / 100); }
@@ -178,6 +244,7 @@
                      .filter(Boolean);
     if (!ready.length || !target.value) { priceBox.hidden = true; return; }
     var seq = ++priceSeq;
+    loadQuote();
     Promise.all(ready.map(function (item) {
       return fetch("/api/payments/estimate", {
         method: "POST", headers: apiHeaders(true), credentials: "same-origin",
@@ -188,31 +255,41 @@
       if (seq !== priceSeq) return;
       var prices = bodies.filter(Boolean).map(function (b) { return b.estimated_price; });
       if (!prices.length) { priceBox.hidden = true; return; }
-      var total = prices.reduce(function (a, b) { return a + b; }, 0);
-      priceValue.textContent = prices.length > 1
-        ? prices.map(function (p) { return money.format(p); }).join(" + ") + " = " + money.format(total)
-        : money.format(total);
+      // The tariff of each file; what is actually due (after plan and credits) is in #what-pays.
+      priceValue.textContent = prices.map(function (p) { return money.format(p); }).join(" · ");
       priceBox.hidden = false;
       renderWhatPays();
     }).catch(function () {});
+  }
+
+  function newKey() {
+    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
+    return "k" + Date.now().toString(36) + Math.random().toString(36).slice(2);
   }
 
   function showCheckout(details) {
     if (!checkout) return;
     checkout.hidden = false;
     document.getElementById("checkout-message").textContent = details.message || "";
-    document.getElementById("checkout-amount").textContent = money.format(details.estimated_price);
+    var due = details.amount_due !== undefined ? details.amount_due : details.estimated_price;
+    document.getElementById("checkout-amount").textContent = money.format(due);
+    renderFiles(document.getElementById("checkout-files"), details.files || [], due);
     var payButton = document.getElementById("checkout-pay");
     var mode = document.getElementById("checkout-mode");
     mode.textContent = entitlement && entitlement.test_mode ? t.testMode : "";
     payButton.hidden = !(entitlement && entitlement.test_mode);
     if (payButton.hidden) mode.textContent = t.noTestCard;
+    var how = details.how_to_pay;
+    var requests = how.conversion_requests && how.conversion_requests.length ? how.conversion_requests
+                                                                              : [how.conversion_request];
+    // One key per priced request: pressing again (or a retry after an error) never pays twice.
+    var key = newKey();
     payButton.onclick = function () {
       payButton.disabled = true;
       showError("");
       fetch("/api/payments/create-payment-intent", {
         method: "POST", headers: apiHeaders(true), credentials: "same-origin",
-        body: JSON.stringify({ conversion_request: details.how_to_pay.conversion_request,
+        body: JSON.stringify({ conversion_requests: requests, idempotency_key: key,
                                session_id: config.sessionId || undefined })
       }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
         .then(function (res) {
@@ -236,7 +313,7 @@
   }
 
   [target, quality].forEach(function (el) { el.addEventListener("change", updatePrice); });
-  if (useCredit) useCredit.addEventListener("change", renderWhatPays);
+  if (useCredit) useCredit.addEventListener("change", loadQuote);
   loadEntitlement();
 
   input.addEventListener("change", function () { setFiles(input.files); });
@@ -353,12 +430,13 @@
       if (xhr.status === 402 && body.details && body.details.how_to_pay) {
         if (txInput) txInput.value = "";
         showCheckout({ message: body.error, estimated_price: body.details.estimated_price,
+                       amount_due: body.details.amount_due, files: body.details.files,
                        how_to_pay: body.details.how_to_pay });
         return;
       }
       if (xhr.status !== 202) { showError(body.error || t.network); return; }
       if (txInput) txInput.value = "";
-      loadEntitlement();
+      loadEntitlement().then(loadQuote);
       uploadBar.value = 100;
       if (body.session_id) config.sessionId = body.session_id;
       results.hidden = false;
