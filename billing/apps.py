@@ -16,3 +16,5 @@ class BillingConfig(AppConfig):
             conversion_id=conversion_id))
         events.subscribe("anonymous_session_adopted",
                          lambda session_id, user: services.transactions_adopt(session_id=session_id, user=user))
+        # A deleted account's payments stay, anonymised, as accounting rows.
+        events.subscribe("user_deleting", lambda user: services.transactions_anonymise_for_user(user=user))

@@ -651,6 +651,42 @@ def charge_give_back(*, conversion_id) -> str | None:
     return charge.kind
 
 
+# What a payment's details may hold that leads to a person (file names, addresses, identifiers).
+_PERSONAL_KEYS = frozenset({"name", "filename", "file_name", "original_filename", "email", "first_name",
+                            "last_name", "user_id", "session_id", "ip", "ip_address", "webhook_url"})
+
+
+def _without_personal(value):
+    if isinstance(value, dict):
+        return {k: _without_personal(v) for k, v in value.items() if k not in _PERSONAL_KEYS}
+    if isinstance(value, list):
+        return [_without_personal(v) for v in value]
+    return value
+
+
+@transaction.atomic
+def transactions_anonymise_for_user(*, user) -> int:
+    """An account is being deleted (``user_deleting``): its payments stay as accounting rows (amount,
+    currency, status, what was priced, the provider's reference) with nothing that leads to the person."""
+    from django.apps import apps
+
+    ids = []
+    for tx in ConversionTransaction.objects.select_for_update().filter(user=user):
+        tx.conversion_details = _without_personal(tx.conversion_details)
+        tx.user = None
+        tx.session = None
+        tx.idempotency_key = None
+        tx.save(update_fields=["conversion_details", "user", "session", "idempotency_key", "updated_at"])
+        ids.append(tx.pk)
+    try:  # per-file rows of a payment keep the priced facts, not the file's name
+        item_model = apps.get_model("billing", "TransactionItem")
+    except LookupError:
+        item_model = None
+    if item_model is not None and any(f.name == "name" for f in item_model._meta.get_fields()):
+        item_model.objects.filter(transaction_id__in=ids).exclude(name="").update(name="")
+    return len(ids)
+
+
 def transactions_adopt(*, session_id, user) -> int:
     """The session's payments move to the user; a session key the user already used is dropped."""
     taken = ConversionTransaction.objects.filter(user=user, idempotency_key__isnull=False).values(

@@ -14,3 +14,4 @@ class ConversionsConfig(AppConfig):
         events.subscribe("anonymous_session_adopted",
                          lambda session_id, user: services.conversions_adopt(session_id=session_id,
                                                                              user=user))
+        events.subscribe("user_deleting", lambda user: services.conversions_delete_for_user(user=user))

@@ -328,6 +328,14 @@ def conversions_adopt(*, session_id, user) -> int:
     return Conversion.objects.filter(session_id=session_id, user__isnull=True).update(user=user)
 
 
+def conversions_delete_for_user(*, user) -> int:
+    """An account is being deleted (``user_deleting``): its conversions go first, as they protect
+    their source files; the files and their bytes are storage's part of the same event. A worker
+    still busy with one finds no row and stops; its output's bytes are removed with the failed row."""
+    deleted, _ = Conversion.objects.filter(user=user).delete()
+    return deleted
+
+
 def conversion_release(*, conversion_id) -> None:
     """Give a claimed job back to the queue (before a retry of a transient error)."""
     Conversion.objects.filter(pk=conversion_id, status=Conversion.Status.PROCESSING).update(
