@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import AnonymousSession, SubscriptionPlan, User, UserSubscription
-from .throttling import client_ip, login_failure_record, login_is_blocked
+from .throttling import login_locked_out
 
 
 class GrantCreditsForm(forms.Form):
@@ -95,19 +95,19 @@ class AnonymousSessionAdmin(admin.ModelAdmin):
 
 
 class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
-    """The admin login shares the failed-login throttle of the API and the pages."""
+    """The admin login goes through the same throttle (django-axes' backend); a refusal says why.
+
+    axes' middleware then answers it with 429 and Retry-After (accounts.throttling.lockout_response).
+    """
 
     def clean(self):
-        ip = client_ip(self.request) if self.request else None
-        email = self.data.get("username")
-        if login_is_blocked(ip=ip, email=email):
-            raise forms.ValidationError(
-                _("Demasiados intentos fallidos. Inténtalo de nuevo en un minuto."), code="too_many_attempts"
-            )
         try:
             return super().clean()
         except forms.ValidationError:
-            login_failure_record(ip=ip, email=email)
+            if login_locked_out(self.request):
+                raise forms.ValidationError(
+                    _("Demasiados intentos fallidos. Inténtalo de nuevo más tarde."), code="too_many_attempts"
+                ) from None
             raise
 
 

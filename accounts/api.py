@@ -8,7 +8,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import services
-from .throttling import client_ip
 
 
 class UserOutputSerializer(serializers.Serializer):
@@ -83,7 +82,7 @@ class LoginApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_login(ip=client_ip(request), request=request, **data.validated_data)
+        user = services.user_login(request=request, **data.validated_data)
         return _auth_response(user, _("Login exitoso"))
 
 

@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Cuentas")
+
+    def ready(self):
+        from django.db.models.signals import post_save, pre_save
+
+        from . import signals
+        from .models import User
+
+        pre_save.connect(signals.remember_credentials_change, sender=User,
+                         dispatch_uid="accounts.remember_credentials_change")
+        post_save.connect(signals.revoke_after_credentials_change, sender=User,
+                          dispatch_uid="accounts.revoke_after_credentials_change")

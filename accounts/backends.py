@@ -1,5 +1,19 @@
+from axes.backends import AxesStandaloneBackend
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+
+
+class LoginThrottleBackend(AxesStandaloneBackend):
+    """django-axes' lockout check (accounts/throttling.py), first in AUTHENTICATION_BACKENDS.
+
+    Without a request there is no client address to throttle (tests' client.login, management
+    commands): the check is skipped instead of refusing the call as axes does.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 class EmailBackend(ModelBackend):

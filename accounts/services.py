@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from anclora.core import events
@@ -19,7 +20,7 @@ from anclora.core.errors import ApplicationError
 
 from .models import AnonymousSession, SubscriptionPlan, User, UserSubscription
 from .plans import FREE_PLAN_SLUG, PLAN_DEFINITIONS
-from .throttling import login_failure_record, login_is_blocked
+from .throttling import login_locked_out, login_records_forget, login_retry_after, login_throttle_reset
 
 PERIOD = timedelta(days=30)
 
@@ -92,21 +93,20 @@ def user_create(
     return candidate
 
 
-def user_login(
-    *, email: str, password: str, ip: str | None, session_id=None, request=None
-) -> User:
-    """Check credentials with the failed-login throttle; adopt the anonymous session."""
-    if login_is_blocked(ip=ip, email=email):
-        raise ApplicationError(
-            _("Demasiados intentos fallidos. Inténtalo de nuevo en un minuto."),
-            code="too_many_attempts", status=429,
-        )
+def user_login(*, email: str, password: str, request, session_id=None) -> User:
+    """Check credentials through the failed-login throttle (accounts/throttling.py); adopt the session."""
     user = authenticate(request, email=email, password=password)
     if user is None:
-        login_failure_record(ip=ip, email=email)
+        if login_locked_out(request):
+            retry = login_retry_after(request, email)
+            raise ApplicationError(
+                _("Demasiados intentos fallidos. Inténtalo de nuevo en %(s)d segundos.") % {"s": retry},
+                code="too_many_attempts", status=429, details={"retry_after": retry},
+            )
         raise ApplicationError(
             _("Email o contraseña incorrectos."), code="invalid_credentials", status=401
         )
+    login_throttle_reset(request=request, user=user)
     if session_id:
         anonymous_session_adopt(session_id=session_id, user=user)
     events.publish("user_logged_in", user=user)
@@ -149,17 +149,31 @@ def user_update(
         _validate_password(new_password, user)
         user.set_password(new_password)
     user.save()
+    if new_password is not None:
+        user_refresh_tokens_revoke(user)
     return user
 
 
 @transaction.atomic
 def user_delete(*, user: User) -> None:
+    """Delete any account: what it owns goes, its payments stay as anonymised accounting rows.
+
+    ``user_deleting`` lets the other apps act first, inside this transaction: conversions are
+    deleted (they protect their source files), files are marked deleted with their bytes removed
+    from storage once this commits, payments lose every link to the person. Then the row goes and
+    cascades to the rest (rewards, achievements, subscriptions, sessions' adoption links).
+    """
+    user_refresh_tokens_revoke(user)
     events.publish("user_deleting", user=user)
+    OutstandingToken.objects.filter(user=user).delete()  # a refresh of a deleted user is refused anyway
+    login_records_forget(email=user.email)
     user.delete()
 
 
 def user_deactivate(*, user: User) -> User:
-    User.objects.filter(pk=user.pk).update(is_active=False)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        user_refresh_tokens_revoke(user)
     user.refresh_from_db(fields=["is_active"])
     return user
 
@@ -188,6 +202,19 @@ def user_spend_credits(*, user: User, credits: int) -> User:
 
 
 # --- tokens -----------------------------------------------------------------------
+def user_refresh_tokens_revoke(user: User) -> int:
+    """Blacklist every refresh token issued to the user (password change, deactivation, deletion).
+
+    Returns how many were still usable. Access tokens stop working for an inactive or deleted
+    user at once; after a password change they live out their (short) lifetime.
+    """
+    usable = list(OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+                  .values_list("pk", flat=True))
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token_id=pk) for pk in usable],
+                                         ignore_conflicts=True)
+    return len(usable)
+
+
 def tokens_for_user(user: User) -> dict:
     refresh = RefreshToken.for_user(user)
     return {"access_token": str(refresh.access_token), "refresh_token": str(refresh)}

@@ -15,7 +15,6 @@ from anclora.core.errors import ApplicationError
 
 from . import services
 from .forms import DeleteAccountForm, LoginForm, PasswordChangeForm, ProfileForm, SignupForm
-from .throttling import client_ip
 
 ANON_SESSION_KEY = "anon_session_id"
 
@@ -69,8 +68,7 @@ def login_view(request):
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_login(
-                email=form.cleaned_data["email"], password=form.cleaned_data["password"],
-                ip=client_ip(request), request=request,
+                email=form.cleaned_data["email"], password=form.cleaned_data["password"], request=request,
                 session_id=request.session.get(ANON_SESSION_KEY),
             )
         except ApplicationError as exc:

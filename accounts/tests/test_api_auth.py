@@ -158,16 +158,44 @@ def test_login_throttle_per_account_and_window(api_client, make_user, settings):
         assert api_client.post("/api/auth/login", good, format="json").status_code == 200
 
 
-def test_login_throttle_per_ip_across_accounts(api_client, make_user):
-    for i in range(5):
-        resp = api_client.post("/api/auth/login",
-                               {"email": f"nadie{i}@example.com", "password": "Incorrecta1!"},
-                               format="json")
-        assert resp.status_code == 401
+def test_locked_account_and_address_do_not_lock_other_accounts_behind_the_same_address(api_client, make_user):
+    """Behind the deploy's nginx every user shares an address: only the account+address pair locks."""
     make_user(email="ana@example.com")
-    resp = api_client.post("/api/auth/login", {"email": "ana@example.com", "password": PASSWORD},
-                           format="json")
-    assert resp.status_code == 429
+    make_user(email="luis@example.com")
+    bad = {"email": "ana@example.com", "password": "Incorrecta1!"}
+    for _ in range(5):
+        assert api_client.post("/api/auth/login", bad, format="json").status_code == 401
+    locked = api_client.post("/api/auth/login", bad, format="json")
+    assert_error_shape(locked, 429, "too_many_attempts")
+    assert 1 <= int(locked["Retry-After"]) <= 60
+    assert locked.json()["details"]["retry_after"] == int(locked["Retry-After"])
+    other = api_client.post("/api/auth/login", {"email": "luis@example.com", "password": PASSWORD}, format="json")
+    assert other.status_code == 200
+    # the locked account itself still logs in from another address
+    elsewhere = api_client.post("/api/auth/login", {"email": "ANA@example.com ", "password": PASSWORD},
+                                format="json", REMOTE_ADDR="198.51.100.7")
+    assert elsewhere.status_code == 200
+
+
+def test_client_address_trusts_x_forwarded_for_only_behind_configured_proxies(api_client, make_user, settings):
+    make_user(email="ana@example.com")
+    bad = {"email": "ana@example.com", "password": "Incorrecta1!"}
+    # No trusted proxy: a client-sent X-Forwarded-For changes nothing, the socket's address counts.
+    for i in range(5):
+        assert api_client.post("/api/auth/login", bad, format="json",
+                               HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code == 401
+    assert api_client.post("/api/auth/login", bad, format="json",
+                           HTTP_X_FORWARDED_FOR="203.0.113.99").status_code == 429
+    # One trusted proxy (deploy/nginx.conf): the address it appended counts, not what the client prepended.
+    settings.TRUSTED_PROXY_COUNT = 1
+    for _ in range(5):
+        assert api_client.post("/api/auth/login", bad, format="json",
+                               HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.20").status_code == 401
+    assert api_client.post("/api/auth/login", bad, format="json",
+                           HTTP_X_FORWARDED_FOR="10.1.1.1, 198.51.100.20").status_code == 429
+    good = {"email": "ana@example.com", "password": PASSWORD}
+    assert api_client.post("/api/auth/login", good, format="json",
+                           HTTP_X_FORWARDED_FOR="198.51.100.21").status_code == 200
 
 
 def test_register_adopts_anonymous_session(api_client):

@@ -33,7 +33,10 @@ def _first_message(detail) -> str:
 
 def api_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.message, exc.code, exc.details), status=exc.status)
+        response = Response(error_body(exc.message, exc.code, exc.details), status=exc.status)
+        if exc.status in (429, 503) and isinstance(exc.details.get("retry_after"), int):
+            response["Retry-After"] = str(exc.details["retry_after"])
+        return response
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

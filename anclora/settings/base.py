@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "django_celery_beat",
+    "axes",
     "anclora.core",
     "accounts",
     "storage",
@@ -63,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "anclora.core.middleware.ApplicationErrorPageMiddleware",
+    # Last: turns a login refused by the throttle into 429 with Retry-After (page and admin).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "anclora.urls"
@@ -118,7 +121,8 @@ else:
 
 # --- auth -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
+# The throttle first: it refuses a locked account+address before any password is checked.
+AUTHENTICATION_BACKENDS = ["accounts.backends.LoginThrottleBackend", "accounts.backends.EmailBackend"]
 # Email uniqueness is case-insensitive (a UniqueConstraint on Lower(email)), which
 # Django's check cannot see.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
@@ -133,10 +137,24 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-# Failed-login throttle: this many failures per IP or per account within the window
-# make the next attempt 429.
+# Failed-login throttle (django-axes, see accounts/throttling.py): this many failures of one
+# account from one client address, each within the window of the previous one, make every
+# further attempt of that pair 429 (with Retry-After) until the window has passed.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=60)
+# Reverse proxies in front of the app that append the client address to X-Forwarded-For
+# (deploy/nginx.conf: 1). 0 = the socket's address (REMOTE_ADDR); X-Forwarded-For is ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_HANDLER = "accounts.throttling.AtomicAxesHandler"
+AXES_FAILURE_LIMIT = "accounts.throttling.failure_limit"
+AXES_COOLOFF_TIME = "accounts.throttling.cool_off"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "accounts.throttling.username_for"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused attempts do not extend the lock
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are in our own logs; keep no extra personal data
 
 # --- i18n -------------------------------------------------------------------------
 LANGUAGE_CODE = "es"
