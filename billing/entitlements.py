@@ -274,9 +274,9 @@ def _payment_required(*, owner: Owner, planned, decisions, plan, used: int, rema
             "Tu plan (%(plan)s), tus créditos o pagos anteriores cubren %(covered)d de estos %(n)d archivos; "
             "los %(due)d que faltan cuestan %(price)s en total.", due) % values
     elif remaining is not None and remaining <= 0:
-        message = ngettext("Has agotado las conversiones de tu plan (%(plan)s). Esta conversión cuesta %(price)s.",
-                           "Has agotado las conversiones de tu plan (%(plan)s). Estos %(n)d archivos cuestan "
-                           "%(price)s en total.", due) % values
+        message = (_("Has agotado las conversiones de tu plan (%(plan)s). Esta conversión cuesta %(price)s.")
+                   if due == 1 else _("Has agotado las conversiones de tu plan (%(plan)s). Estos %(n)d archivos "
+                                      "cuestan %(price)s en total.")) % values
     else:
         message = ngettext("Este archivo supera lo que cubre tu plan (%(plan)s). Esta conversión cuesta %(price)s.",
                            "Estos archivos superan lo que cubre tu plan (%(plan)s). Cuestan %(price)s en total.",

@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import plan_for_user, plan_list
@@ -88,7 +87,6 @@ def checkout_pay_page(request, transaction_id):
     else:
         files = selectors.transaction_list_for_owner(owner=owner_from_request(request)).filter(
             pk=transaction_id).values_list("items", flat=True).count()
-        messages.success(request, ngettext("Pago completado. Ya puedes convertir el archivo.",
-                                           "Pago completado. Ya puedes convertir los %(n)d archivos.",
-                                           files) % {"n": files})
+        messages.success(request, _("Pago completado. Ya puedes convertir el archivo.") if files <= 1 else
+                         _("Pago completado. Ya puedes convertir los %(n)d archivos.") % {"n": files})
     return redirect("billing:checkout", transaction_id=transaction_id)
