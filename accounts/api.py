@@ -7,6 +7,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from anclora.core.bounds import INT32_MAX, LEVEL_MAX, LEVEL_MIN
+
 from . import services
 
 
@@ -15,12 +17,12 @@ class UserOutputSerializer(serializers.Serializer):
     email = serializers.EmailField()
     first_name = serializers.CharField()
     last_name = serializers.CharField()
-    level = serializers.IntegerField()
-    total_points = serializers.IntegerField()
-    lifetime_points = serializers.IntegerField()
-    current_streak = serializers.IntegerField()
-    longest_streak = serializers.IntegerField()
-    conversion_credits = serializers.IntegerField()
+    level = serializers.IntegerField(min_value=LEVEL_MIN, max_value=LEVEL_MAX)
+    total_points = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
+    lifetime_points = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
+    current_streak = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
+    longest_streak = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
+    conversion_credits = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
     language = serializers.CharField()
     time_zone = serializers.CharField()
     is_admin = serializers.BooleanField()

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import plan_for_user, plan_list
+from anclora.core.bounds import INT32_MAX
 from anclora.core.pagination import paginated_response, paginated_schema
 from storage.owners import owner_from_request
 
@@ -272,9 +273,9 @@ class PlanOutputSerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     price_eur = serializers.FloatField()
-    monthly_conversions = serializers.IntegerField(allow_null=True)
-    max_file_size_mb = serializers.IntegerField()
-    retention_hours = serializers.IntegerField()
+    monthly_conversions = serializers.IntegerField(min_value=0, max_value=INT32_MAX, allow_null=True)
+    max_file_size_mb = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
+    retention_hours = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
     priority_queue = serializers.BooleanField()
     current = serializers.BooleanField()
 
@@ -329,11 +330,11 @@ class EntitlementApi(APIView):
     class OutputSerializer(serializers.Serializer):
         plan = serializers.CharField()
         plan_name = serializers.CharField()
-        allowance_limit = serializers.IntegerField(allow_null=True)
-        allowance_used = serializers.IntegerField()
-        allowance_remaining = serializers.IntegerField(allow_null=True)
+        allowance_limit = serializers.IntegerField(min_value=0, max_value=INT32_MAX, allow_null=True)
+        allowance_used = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
+        allowance_remaining = serializers.IntegerField(min_value=0, max_value=INT32_MAX, allow_null=True)
         period_end = serializers.DateTimeField(allow_null=True)
-        conversion_credits = serializers.IntegerField()
+        conversion_credits = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
         test_mode = serializers.BooleanField()
         provider = serializers.CharField()
 

@@ -14,6 +14,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from anclora.core.bounds import BIGINT_MAX
 from anclora.core.errors import ApplicationError
 from anclora.core.pagination import paginated_response, paginated_schema
 from storage.owners import owner_from_request
@@ -64,7 +65,7 @@ class SupportedFormatsApi(APIView):
         supported_conversions = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
         format_categories = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
         targets = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-        total_conversions = serializers.IntegerField()
+        total_conversions = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
 
     @extend_schema(responses={200: OutputSerializer})
     def get(self, request):
@@ -76,8 +77,8 @@ class QueueStatusApi(APIView):
     permission_classes = []
 
     class QueueSerializer(serializers.Serializer):
-        pending_conversions = serializers.IntegerField()
-        processing_conversions = serializers.IntegerField()
+        pending_conversions = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
+        processing_conversions = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
         average_wait_time_minutes = serializers.FloatField()
         server_load = serializers.ChoiceField(choices=["low", "medium", "high"])
 
@@ -110,9 +111,9 @@ class ConvertApi(APIView):
         if length > settings.MAX_UPLOAD_MB * 1024 * 1024:
             raise ApplicationError(_("El archivo supera el tamaño máximo permitido."),
                                    code="file_too_large", status=413)
-        raw = request.data
+        raw = request.data  # a QueryDict, or {} when the request has no body at all
         data = self.InputSerializer(data={**{k: raw.get(k) for k in raw if k != "file"},
-                                          "file": raw.getlist("file")})
+                                          "file": raw.getlist("file") if hasattr(raw, "getlist") else []})
         data.is_valid(raise_exception=True)
         values = data.validated_data
         owner = owner_from_request(request, create=True)

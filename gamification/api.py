@@ -7,6 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from anclora.core.bounds import BIGINT_MAX, INT32_MAX, LEVEL_MAX, LEVEL_MIN
 from anclora.core.pagination import paginated_response, paginated_schema
 
 from . import selectors, services
@@ -18,8 +19,8 @@ MAX_REDEEM_POINTS = 1_000_000_000
 
 
 class RewardsLevelSerializer(serializers.Serializer):
-    level = serializers.IntegerField()
-    min_points = serializers.IntegerField()
+    level = serializers.IntegerField(min_value=LEVEL_MIN, max_value=LEVEL_MAX)
+    min_points = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
     title = serializers.CharField()
 
 
@@ -29,7 +30,7 @@ class RewardsAchievementSerializer(serializers.Serializer):
     description = serializers.CharField()
     icon = serializers.CharField()
     category = serializers.ChoiceField(choices=Achievement.Category.values)
-    points_reward = serializers.IntegerField()
+    points_reward = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
     rarity = serializers.ChoiceField(choices=Achievement.Rarity.values)
 
 
@@ -39,11 +40,15 @@ class ProfileApi(APIView):
     class OutputSerializer(serializers.Serializer):
         class ProfileSerializer(serializers.Serializer):
             class UserInfoSerializer(serializers.Serializer):
-                level = serializers.IntegerField()
-                total_points = serializers.IntegerField(help_text="Spendable balance.")
-                lifetime_points = serializers.IntegerField(help_text="Ever earned; the level follows it.")
-                current_streak = serializers.IntegerField()
-                longest_streak = serializers.IntegerField()
+                level = serializers.IntegerField(min_value=LEVEL_MIN, max_value=LEVEL_MAX)
+                total_points = serializers.IntegerField(
+                    min_value=0, max_value=INT32_MAX, help_text="Spendable balance.",
+                )
+                lifetime_points = serializers.IntegerField(
+                    min_value=0, max_value=INT32_MAX, help_text="Ever earned; the level follows it.",
+                )
+                current_streak = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
+                longest_streak = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
 
             class LevelInfoSerializer(serializers.Serializer):
                 current = RewardsLevelSerializer()
@@ -55,11 +60,13 @@ class ProfileApi(APIView):
                     unlocked_at = serializers.DateTimeField()
 
                 unlocked = UnlockedSerializer(many=True)
-                total_unlocked = serializers.IntegerField()
-                total_available = serializers.IntegerField()
+                total_unlocked = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
+                total_available = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
 
             class StatisticsSerializer(serializers.Serializer):
-                total_conversions = serializers.IntegerField(help_text="Completed conversions.")
+                total_conversions = serializers.IntegerField(
+                    min_value=0, max_value=BIGINT_MAX, help_text="Completed conversions.",
+                )
                 total_spent_eur = serializers.DecimalField(
                     max_digits=12, decimal_places=2, coerce_to_string=False,
                     help_text="Sum of the payments that earned points (payment_succeeded events).",
@@ -89,20 +96,23 @@ class LeaderboardApi(APIView):
 
     class OutputSerializer(serializers.Serializer):
         class EntrySerializer(serializers.Serializer):
-            rank = serializers.IntegerField()
+            rank = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
             user_id = serializers.UUIDField()
             username = serializers.CharField(help_text='"First name + initial", e.g. "María G."')
-            level = serializers.IntegerField()
+            level = serializers.IntegerField(min_value=LEVEL_MIN, max_value=LEVEL_MAX)
             level_title = serializers.CharField()
             total_points = serializers.IntegerField(
+                min_value=0, max_value=INT32_MAX,
                 help_text="all_time: lifetime points; weekly / monthly: points earned in the period."
             )
-            current_streak = serializers.IntegerField()
-            achievements_count = serializers.IntegerField()
+            current_streak = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
+            achievements_count = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
 
         period = serializers.ChoiceField(choices=selectors.PERIODS)
         leaderboard = EntrySerializer(many=True)
-        total_users = serializers.IntegerField(help_text="Number of entries returned.")
+        total_users = serializers.IntegerField(
+            min_value=0, max_value=BIGINT_MAX, help_text="Number of entries returned.",
+        )
         generated_at = serializers.DateTimeField()
 
     @extend_schema(parameters=[InputSerializer], responses={200: OutputSerializer})
@@ -119,8 +129,8 @@ class AchievementsApi(APIView):
             unlocked = serializers.BooleanField(help_text="For the caller; false when anonymous.")
 
         achievements = ItemSerializer(many=True)
-        total_available = serializers.IntegerField()
-        user_unlocked = serializers.IntegerField()
+        total_available = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
+        user_unlocked = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
 
     @extend_schema(responses={200: OutputSerializer})
     def get(self, request):
@@ -130,15 +140,17 @@ class AchievementsApi(APIView):
 class ChallengesApi(APIView):
     class OutputSerializer(serializers.Serializer):
         class ChallengeSerializer(serializers.Serializer):
-            id = serializers.IntegerField()
+            id = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
             kind = serializers.ChoiceField(choices=["conversions", "formats", "streak", "big_files"])
             title = serializers.CharField()
             description = serializers.CharField()
-            target = serializers.IntegerField()
-            points_reward = serializers.IntegerField()
+            target = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
+            points_reward = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
             starts_at = serializers.DateTimeField()
             ends_at = serializers.DateTimeField()
-            progress = serializers.IntegerField(help_text="The caller's progress (0 when anonymous).")
+            progress = serializers.IntegerField(
+                min_value=0, max_value=INT32_MAX, help_text="The caller's progress (0 when anonymous).",
+            )
             progress_percentage = serializers.FloatField()
             completed = serializers.BooleanField()
             completed_at = serializers.DateTimeField(allow_null=True)
@@ -158,10 +170,12 @@ class HistoryApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
+        id = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
         action = serializers.ChoiceField(choices=RewardAction.choices)
         action_display = serializers.CharField(source="get_action_display")
-        points = serializers.IntegerField(help_text="Negative for redemptions.")
+        points = serializers.IntegerField(
+            min_value=-INT32_MAX - 1, max_value=INT32_MAX, help_text="Negative for redemptions.",
+        )
         subject_type = serializers.CharField()
         subject_id = serializers.CharField()
         created_at = serializers.DateTimeField()
@@ -183,10 +197,10 @@ class RedeemCreditsApi(APIView):
 
     class OutputSerializer(serializers.Serializer):
         message = serializers.CharField()
-        points_redeemed = serializers.IntegerField()
-        credits_awarded = serializers.IntegerField()
-        remaining_points = serializers.IntegerField()
-        total_credits = serializers.IntegerField()
+        points_redeemed = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
+        credits_awarded = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
+        remaining_points = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
+        total_credits = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
 
     @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
     def post(self, request):
@@ -201,8 +215,8 @@ class RedeemCreditsApi(APIView):
 class AwardOutputSerializer(serializers.Serializer):
     message = serializers.CharField()
     awarded = serializers.BooleanField(help_text="false when this was already rewarded (no points twice).")
-    points_awarded = serializers.IntegerField()
-    total_points = serializers.IntegerField()
+    points_awarded = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
+    total_points = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
 
 
 def _award_response(result) -> Response:

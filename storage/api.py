@@ -3,6 +3,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from anclora.core.bounds import BIGINT_MAX, INT32_MAX
 from anclora.core.pagination import paginated_response, paginated_schema
 
 from . import selectors, services
@@ -16,12 +17,12 @@ class StoredFileOutputSerializer(serializers.Serializer):
     kind = serializers.CharField()
     original_filename = serializers.CharField()
     file_format = serializers.CharField()
-    size = serializers.IntegerField()
+    size = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
     content_type = serializers.CharField()
     checksum = serializers.CharField()
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
-    extended_hours = serializers.IntegerField()
+    extended_hours = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
     is_deleted = serializers.BooleanField()
     deleted_at = serializers.DateTimeField(allow_null=True)
 

@@ -8,6 +8,8 @@ from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from anclora.core.bounds import BIGINT_MAX
+
 from .stats import admin_stats, daily_series
 
 CHART_W, CHART_H, PAD = 720, 220, 30
@@ -39,15 +41,15 @@ class AdminStatsApi(APIView):
     permission_classes = [IsAuthenticated, IsAdminUser]
 
     class SystemStatsSerializer(serializers.Serializer):
-        total_users = serializers.IntegerField()
-        active_users_today = serializers.IntegerField()
-        total_conversions = serializers.IntegerField()
-        conversions_today = serializers.IntegerField()
+        total_users = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
+        active_users_today = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
+        total_conversions = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
+        conversions_today = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
         total_revenue_eur = serializers.FloatField()
         revenue_today_eur = serializers.FloatField()
         storage_used_gb = serializers.FloatField()
         average_conversion_time_seconds = serializers.FloatField()
-        failed_today = serializers.IntegerField()
+        failed_today = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
 
     class ActivitySerializer(serializers.Serializer):
         type = serializers.CharField()

@@ -2,6 +2,8 @@ from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 
+from .bounds import BIGINT_MAX
+
 MAX_PAGE = 1_000_000
 MAX_PAGE_SIZE = 100
 
@@ -36,7 +38,7 @@ def paginated_schema(serializer_class):
     """The OpenAPI shape of `paginated_response` for that serializer."""
     name = serializer_class.__qualname__.replace(".", "").removesuffix("Serializer")
     serializer = inline_serializer(f"Paginated{name}", {
-        "count": serializers.IntegerField(min_value=0),
+        "count": serializers.IntegerField(min_value=0, max_value=BIGINT_MAX),
         "next": serializers.CharField(allow_null=True),
         "previous": serializers.CharField(allow_null=True),
         "results": serializer_class(many=True),
