@@ -24,6 +24,9 @@ def file_extend_page(request, file_id):
     stored_file = selectors.stored_file_get_for_owner(owner=owner_from_request(request), file_id=file_id)
     try:
         credits = int(request.POST.get("credits", "1"))
+        if credits > MAX_EXTENSION_HOURS // HOURS_PER_CREDIT:  # beyond the cap (and beyond timedelta: a 500)
+            raise ApplicationError(_("Como máximo %(n)d días de retención adicional por archivo.")
+                                   % {"n": MAX_EXTENSION_HOURS // 24})
         services.stored_file_extend_retention(stored_file=stored_file, user=request.user, credits=credits)
     except ValueError:
         messages.error(request, _("El número de créditos debe ser positivo."))

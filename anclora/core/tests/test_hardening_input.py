@@ -197,6 +197,26 @@ def test_convert_without_a_body_is_400(client):
     assert "file" in body["details"]
 
 
+@pytest.mark.parametrize("value", HUGE, ids=["1e19", "1e30", "-1e30"])
+def test_extend_retention_page_with_huge_credits_is_not_a_500(staff, tmp_path, value):
+    from django.test import Client
+
+    from storage import services as storage_services
+    from storage.owners import Owner
+
+    source = tmp_path / "nota.txt"
+    source.write_bytes(b"hola")
+    stored = storage_services.stored_file_create(owner=Owner(user=staff), path=source, kind="original",
+                                                 original_filename="nota.txt", file_format="txt",
+                                                 content_type="text/plain")
+    page = Client()
+    page.force_login(staff)
+    resp = page.post(f"/files/{stored.pk}/extend/", {"credits": value})
+    assert resp.status_code == 302  # back to the list with a message, nothing extended
+    stored.refresh_from_db()
+    assert stored.extended_hours == 0
+
+
 # --- integers and numbers ---------------------------------------------------------------
 @pytest.mark.parametrize("value", HUGE, ids=["1e19", "1e30", "-1e30"])
 @pytest.mark.parametrize(("path", "method", "field", "kind"), INTEGER_FIELDS)
