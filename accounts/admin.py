@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -7,7 +9,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import AnonymousSession, SubscriptionPlan, User, UserSubscription
+from .credits import CreditReason, credits_grant
+from .models import AnonymousSession, CreditLedgerEntry, SubscriptionPlan, User, UserSubscription
 from .throttling import login_locked_out
 
 
@@ -50,8 +53,10 @@ class UserAdmin(BaseUserAdmin):
         if "apply" in request.POST:
             form = GrantCreditsForm(request.POST)
             if form.is_valid():
+                key = uuid.uuid4().hex
                 for user in queryset:
-                    services.user_grant_credits(user=user, credits=form.cleaned_data["credits"])
+                    credits_grant(user=user, credits=form.cleaned_data["credits"], reason=CreditReason.ADMIN_GRANT,
+                                  idempotency_key=key, subject=("staff", request.user.pk))
                 self.message_user(request, _("Créditos concedidos."), messages.SUCCESS)
                 return None
         else:
@@ -112,3 +117,23 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
 
 
 admin.site.login_form = ThrottledAdminAuthenticationForm
+
+
+@admin.register(CreditLedgerEntry)
+class CreditLedgerEntryAdmin(admin.ModelAdmin):
+    """Read-only: credits change only through accounts.credits."""
+
+    list_display = ["created_at", "user", "reason", "delta", "balance_after", "subject_type", "subject_id"]
+    list_filter = ["reason"]
+    search_fields = ["user__email", "subject_id", "idempotency_key"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

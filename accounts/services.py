@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework_simplejwt.exceptions import TokenError
@@ -19,10 +17,9 @@ from anclora.core import events
 from anclora.core.errors import ApplicationError
 
 from .models import AnonymousSession, SubscriptionPlan, User, UserSubscription
+from .periods import PERIOD, next_period
 from .plans import FREE_PLAN_SLUG, PLAN_DEFINITIONS
 from .throttling import login_locked_out, login_records_forget, login_retry_after, login_throttle_reset
-
-PERIOD = timedelta(days=30)
 
 
 # --- plans ------------------------------------------------------------------------
@@ -47,6 +44,15 @@ def subscription_start(*, user: User, plan: SubscriptionPlan, now=None) -> UserS
             user=user, plan=plan, status=UserSubscription.Status.ACTIVE,
             current_period_start=now, current_period_end=now + PERIOD,
         )
+
+
+def subscription_period_advance(*, subscription: UserSubscription, now=None) -> UserSubscription:
+    """An ended period rolls forward in whole steps (the allowance counts from the new start)."""
+    now = now or timezone.now()
+    start, end = next_period(subscription.current_period_start, subscription.current_period_end, now)
+    UserSubscription.objects.filter(pk=subscription.pk).update(current_period_start=start, current_period_end=end)
+    subscription.current_period_start, subscription.current_period_end = start, end
+    return subscription
 
 
 # --- users ------------------------------------------------------------------------
@@ -175,29 +181,6 @@ def user_deactivate(*, user: User) -> User:
         User.objects.filter(pk=user.pk).update(is_active=False)
         user_refresh_tokens_revoke(user)
     user.refresh_from_db(fields=["is_active"])
-    return user
-
-
-def user_grant_credits(*, user: User, credits: int) -> User:
-    if credits <= 0:
-        raise ApplicationError(_("El número de créditos debe ser positivo."), code="invalid_credits")
-    User.objects.filter(pk=user.pk).update(conversion_credits=F("conversion_credits") + credits)
-    user.refresh_from_db(fields=["conversion_credits"])
-    return user
-
-
-def user_spend_credits(*, user: User, credits: int) -> User:
-    """Take credits with a conditional update: never negative, whatever runs concurrently."""
-    if credits <= 0:
-        raise ApplicationError(_("El número de créditos debe ser positivo."), code="invalid_credits",
-                               details={"credits": [_("El número de créditos debe ser positivo.")]})
-    spent = User.objects.filter(pk=user.pk, conversion_credits__gte=credits).update(
-        conversion_credits=F("conversion_credits") - credits
-    )
-    if not spent:
-        raise ApplicationError(_("No tienes créditos suficientes."), code="insufficient_credits",
-                               details={"credits": [_("No tienes créditos suficientes.")]})
-    user.refresh_from_db(fields=["conversion_credits"])
     return user
 
 

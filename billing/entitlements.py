@@ -21,15 +21,16 @@ Credit- and payment-covered files go to the priority queue.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.credits import CreditReason, credits_spend
 from accounts.models import AnonymousSession, User, UserSubscription
 from accounts.selectors import plan_for_user
 from anclora.core.errors import ApplicationError
@@ -195,13 +196,13 @@ class EntitlementAuthorizer:
                                     remaining=remaining, credits=credits, transaction_id=transaction_id)
         credits_needed = sum(1 for d in decisions if d.kind == ConversionCharge.Kind.CREDIT)
         if credits_needed:
-            spent = User.objects.filter(pk=owner.user.pk, conversion_credits__gte=credits_needed).update(
-                conversion_credits=F("conversion_credits") - credits_needed)
-            if not spent:
+            try:
+                credits_spend(user=owner.user, credits=credits_needed, reason=CreditReason.CONVERSION,
+                              idempotency_key=uuid.uuid4().hex, subject=("files", len(planned)))
+            except ApplicationError as short:
                 decisions = _decide(planned, plan=plan, remaining=remaining, credits=0, items=items)
                 raise _payment_required(owner=owner, planned=planned, decisions=decisions, plan=plan, used=used,
-                                        remaining=remaining, credits=0, transaction_id=transaction_id)
-            owner.user.conversion_credits = max(0, owner.user.conversion_credits - credits_needed)
+                                        remaining=remaining, credits=0, transaction_id=transaction_id) from short
         priority = plan.priority_queue or any(d.kind != ConversionCharge.Kind.ALLOWANCE for d in decisions)
         return EntitlementAuthorization(paid_by=decisions[0].kind, priority=priority,
                                         details={"decisions": [d.kind for d in decisions]},

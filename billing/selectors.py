@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import UserSubscription
+from accounts.periods import next_period
 from accounts.selectors import plan_for_user
 from conversions.models import Conversion
 from conversions.selectors import load_label
@@ -55,7 +56,6 @@ def allowance_period(*, owner: Owner, now=None) -> tuple[datetime, datetime | No
         if sub is not None and sub.current_period_end > now:
             return sub.current_period_start, sub.current_period_end
         if sub is not None:  # ended, not rolled yet: the rolled period starts where the old one ended
-            from .services import next_period
 
             return next_period(sub.current_period_start, sub.current_period_end, now)
     start = month_start(now)

@@ -8,7 +8,8 @@ import time_machine
 from django.utils import timezone
 
 from accounts.models import SubscriptionPlan
-from accounts.services import subscription_start, user_grant_credits
+from accounts.services import subscription_start
+from accounts.tests.factories import give_credits
 from billing.models import ConversionCharge, ConversionTransaction, TransactionItem
 from conversions.models import Conversion
 from conversions.services import conversion_cancel, conversion_fail
@@ -61,7 +62,7 @@ def test_sixth_conversion_on_gratuito_asks_for_payment(api_client, make_user, sa
 
 def test_credit_pays_when_asked_and_only_then(api_client, make_user, sample, no_worker):
     user = make_user()
-    user_grant_credits(user=user, credits=1)
+    give_credits(user, 1)
     api_client.force_authenticate(user)
     _use_allowance(api_client, sample)
     assert upload(api_client, [sample("png")], "jpg").status_code == 402  # credit not asked for
@@ -81,7 +82,7 @@ def test_credit_pays_when_asked_and_only_then(api_client, make_user, sample, no_
 
 def test_allowance_is_used_before_a_credit(api_client, make_user, sample, no_worker):
     user = make_user()
-    user_grant_credits(user=user, credits=3)
+    give_credits(user, 3)
     api_client.force_authenticate(user)
     response = upload(api_client, [sample("png")], "jpg", use_credit="true")
     assert response.json()["conversions"][0]["paid_by"] == "allowance"
@@ -126,7 +127,7 @@ def test_paid_size_tier_must_cover_the_file(api_client, make_user, sample, no_wo
 
 def test_batch_takes_one_entitlement_per_file(api_client, make_user, sample, no_worker):
     user = make_user()
-    user_grant_credits(user=user, credits=1)
+    give_credits(user, 1)
     api_client.force_authenticate(user)
     _use_allowance(api_client, sample, n=3)
     tx = _paid_transaction({"user": user})
@@ -135,7 +136,7 @@ def test_batch_takes_one_entitlement_per_file(api_client, make_user, sample, no_
     assert response.status_code == 202, response.content
     assert [c["paid_by"] for c in response.json()["conversions"]] == ["allowance", "allowance", "credit", "payment"]
     # one file more than what is available: nothing is consumed
-    user_grant_credits(user=user, credits=1)
+    give_credits(user, 1)
     response = upload(api_client, [sample("png"), sample("png")], "jpg", use_credit="true")
     assert response.status_code == 402
     user.refresh_from_db()
@@ -144,7 +145,7 @@ def test_batch_takes_one_entitlement_per_file(api_client, make_user, sample, no_
 
 def test_failed_or_cancelled_conversion_gives_back_once(api_client, make_user, sample, no_worker):
     user = make_user()
-    user_grant_credits(user=user, credits=1)
+    give_credits(user, 1)
     api_client.force_authenticate(user)
     _use_allowance(api_client, sample)
     allowance_conv = Conversion.objects.filter(user=user).first()
@@ -231,14 +232,14 @@ def test_limits_allow_bigger_files_with_a_credit(make_user, settings):
     authorizer = EntitlementAuthorizer()
     assert authorizer.limits(owner=Owner(user=user)).max_size_mb == 50
     assert authorizer.limits(owner=Owner(user=user), use_credit=True).max_size_mb == 50  # no credits
-    user_grant_credits(user=user, credits=1)
+    give_credits(user, 1)
     limits = authorizer.limits(owner=Owner(user=user), use_credit=True)
     assert (limits.max_size_mb, limits.priority) == (settings.MAX_UPLOAD_MB, True)
 
 
 def test_entitlement_endpoint(api_client, make_user, sample, no_worker):
     user = make_user()
-    user_grant_credits(user=user, credits=2)
+    give_credits(user, 2)
     api_client.force_authenticate(user)
     _use_allowance(api_client, sample, n=2)
     body = api_client.get("/api/payments/entitlement").json()
