@@ -27,6 +27,8 @@ localstripe: $(LOCALSTRIPE_STAMP)
 install: $(STAMP) $(LOCALSTRIPE_STAMP)
 
 migrate: install
+	@$(PY) manage.py migrate --check >/dev/null 2>&1 || \
+	  echo "Applying database migrations (the first time dj-stripe's take about 2-3 minutes)..."
 	$(PY) manage.py migrate --noinput
 
 seed: migrate

@@ -35,6 +35,9 @@ class ConversionTransaction(BaseModel):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     provider = models.CharField(max_length=16, default="stripe")
     stripe_payment_intent_id = models.CharField(max_length=255, unique=True)
+    # dj-stripe's copy of the PaymentIntent as last re-read from Stripe (none in the offline test mode).
+    djstripe_payment_intent = models.ForeignKey("djstripe.PaymentIntent", null=True, blank=True,
+                                                on_delete=models.SET_NULL, related_name="+")
     # Unique per owner (see Meta.constraints): one caller cannot take another's key.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     refunded_amount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))

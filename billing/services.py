@@ -5,17 +5,17 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import ROUND_UP, Decimal, InvalidOperation
 
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import services as account_services
+from accounts.credits import CreditReason, credits_change
 from accounts.models import SubscriptionPlan, User, UserSubscription
 from accounts.plans import FREE_PLAN_SLUG
 from anclora.core import events
@@ -24,7 +24,7 @@ from conversions.engines.registry import default_registry
 from conversions.formats import canonical
 from storage.owners import Owner
 
-from . import pricing, selectors
+from . import pricing, selectors, stripe_sync
 from .models import (
     BillingCustomer,
     ConversionCharge,
@@ -37,7 +37,6 @@ from .providers import ProviderError, get_provider
 
 logger = logging.getLogger(__name__)
 
-PERIOD = timedelta(days=30)
 MB = 1024 * 1024
 
 
@@ -200,6 +199,7 @@ def transaction_create(*, owner: Owner, conversion_request: dict | None = None,
     except ProviderError as exc:
         raise ApplicationError(_("El proveedor de pagos no está disponible: %(e)s") % {"e": exc.message},
                                code="payment_provider_error", status=502) from exc
+    _mirror(provider, intent=intent)
     try:
         with transaction.atomic():
             tx = ConversionTransaction.objects.create(
@@ -284,6 +284,12 @@ def _apply_intent_state(tx: ConversionTransaction, intent: dict) -> str:
     return tx.status
 
 
+def _mirror(provider, *, intent: dict | None = None, refund: dict | None = None) -> None:
+    """dj-stripe's copies of the objects our own calls created or changed (Stripe providers only)."""
+    if provider.name == "stripe":
+        stripe_sync.objects_sync(intent=intent, refund=refund)
+
+
 def transaction_sync(*, transaction_id) -> ConversionTransaction:
     """Re-read the PaymentIntent and apply its state (a redirect or a client's word is not a payment)."""
     with transaction.atomic():
@@ -293,6 +299,7 @@ def transaction_sync(*, transaction_id) -> ConversionTransaction:
         except ProviderError as exc:
             logger.warning("cannot re-read %s: %s", tx.stripe_payment_intent_id, exc)
             return tx
+        _mirror(get_provider(), intent=intent)
         _apply_intent_state(tx, intent)
     return tx
 
@@ -349,6 +356,7 @@ def transaction_refund(*, transaction_id, actor: User | None = None) -> Conversi
     tx.refunded_at = timezone.now()
     tx.stripe_refund_id = refund.get("id", "")
     tx.save(update_fields=["refunded_amount", "status", "refunded_at", "stripe_refund_id", "updated_at"])
+    _mirror(get_provider(), refund=refund)
     logger.info("transaction %s refunded by %s", tx.pk, actor)
     return tx
 
@@ -380,15 +388,30 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> str:
         event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=tolerance)
     except (ValueError, stripe.SignatureVerificationError) as exc:
         raise invalid from exc
-    return stripe_event_process(event=event.to_dict())
+    if get_provider().name != "stripe":
+        return stripe_event_process(event=event.to_dict())
+    try:
+        return stripe_sync.event_process(event.to_dict())
+    except stripe_sync.MalformedEvent as exc:
+        raise ApplicationError(_("El evento no tiene la forma de un evento de Stripe."), code="invalid_event",
+                               status=400) from exc
+    except stripe_sync.SyncUnavailable as exc:
+        raise _provider_unavailable() from exc
 
 
-class _ProviderUnavailable(Exception):
+def _provider_unavailable() -> ApplicationError:
+    return ApplicationError(_("El proveedor de pagos no está disponible; reintenta el evento."),
+                            code="payment_provider_error", status=503)
+
+
+class ProviderUnavailable(Exception):
     """The object named by an event could not be re-read for a transient reason: retry the event later."""
 
 
 def stripe_event_process(*, event: dict) -> str:
-    """Store the event (unique id) and apply its effect in the same transaction. 'duplicate' when seen.
+    """Offline test mode: store the event (unique id) and apply its effect in the same transaction.
+
+    With Stripe (or localstripe) configured, dj-stripe stores and syncs instead (billing/stripe_sync.py).
 
     An event is a notification, not a fact: the handlers re-read the object it names from the
     provider and decide from that and from our own rows. When the provider cannot be reached the
@@ -405,9 +428,8 @@ def stripe_event_process(*, event: dict) -> str:
             result = _event_dispatch(event)
             stored.processed_at = timezone.now()
             stored.save(update_fields=["processed_at"])
-    except _ProviderUnavailable as exc:
-        raise ApplicationError(_("El proveedor de pagos no está disponible; reintenta el evento."),
-                               code="payment_provider_error", status=503) from exc
+    except ProviderUnavailable as exc:
+        raise _provider_unavailable() from exc
     return result
 
 
@@ -421,7 +443,7 @@ def _reread(fetch, object_id):
         if exc.code in ("not_found", "invalid_request"):
             logger.warning("event names %s, which the provider does not know: ignored", object_id)
             return None
-        raise _ProviderUnavailable(str(exc)) from exc
+        raise ProviderUnavailable(str(exc)) from exc
 
 
 def _event_dispatch(event: dict) -> str:
@@ -432,16 +454,10 @@ def _event_dispatch(event: dict) -> str:
     provider = get_provider()
     if kind in ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"):
         intent = _reread(provider.retrieve_intent, obj.get("id"))
-        if intent is None:
-            return "ignored"
-        tx = ConversionTransaction.objects.select_for_update().filter(
-            stripe_payment_intent_id=intent.get("id")).first()
-        return "ignored" if tx is None else _apply_intent_state(tx, intent)
+        return "ignored" if intent is None else intent_apply(intent)
     if kind == "charge.refunded":
         charge = _reread(provider.retrieve_charge, obj.get("id"))
-        if charge is None:
-            return "ignored"
-        return _apply_charge_refunds(charge)
+        return "ignored" if charge is None else charge_refunds_apply(charge)
     if kind in ("invoice.paid", "invoice.payment_succeeded"):
         subscription_id = obj.get("subscription")
         return subscription_sync(stripe_subscription_id=subscription_id) if isinstance(subscription_id, str) \
@@ -453,7 +469,14 @@ def _event_dispatch(event: dict) -> str:
     return "ignored"
 
 
-def _apply_charge_refunds(charge: dict) -> str:
+def intent_apply(intent: dict) -> str:
+    """Apply a PaymentIntent as re-read from the provider to our transaction for it (if any)."""
+    tx = ConversionTransaction.objects.select_for_update().filter(
+        stripe_payment_intent_id=intent.get("id")).first() if isinstance(intent.get("id"), str) else None
+    return "ignored" if tx is None else _apply_intent_state(tx, intent)
+
+
+def charge_refunds_apply(charge: dict) -> str:
     """Record what the provider says was refunded of a charge of ours (never more than was paid)."""
     intent_id = charge.get("payment_intent")
     if isinstance(intent_id, dict):
@@ -477,14 +500,6 @@ def _apply_charge_refunds(charge: dict) -> str:
 
 
 # --- subscriptions -------------------------------------------------------------------
-def next_period(start: datetime, end: datetime, now: datetime) -> tuple[datetime, datetime]:
-    """Roll a period forward in whole steps until it contains now."""
-    length = max(end - start, timedelta(days=1))
-    while end <= now:
-        start, end = end, end + length
-    return start, end
-
-
 def subscription_period_roll(*, subscription: UserSubscription, now=None) -> UserSubscription:
     """The allowance resets with the period: an ended period rolls forward, or ends a cancelled plan.
 
@@ -500,11 +515,7 @@ def subscription_period_roll(*, subscription: UserSubscription, now=None) -> Use
         cancelled.update(status=StripeSubscription.Status.CANCELED)
         return account_services.subscription_start(user=subscription.user,
                                                     plan=SubscriptionPlan.objects.get(slug=FREE_PLAN_SLUG), now=now)
-    start, end = next_period(subscription.current_period_start, subscription.current_period_end, now)
-    # TODO(accounts): move into accounts.services as subscription_period_advance.
-    UserSubscription.objects.filter(pk=subscription.pk).update(current_period_start=start, current_period_end=end)
-    subscription.current_period_start, subscription.current_period_end = start, end
-    return subscription
+    return account_services.subscription_period_advance(subscription=subscription, now=now)
 
 
 def subscription_periods_roll(*, now=None) -> int:
@@ -565,7 +576,7 @@ def subscription_subscribe(*, user: User, plan_slug: str) -> StripeSubscription:
                                              defaults={"user": user, "plan": plan})
     try:
         subscription_sync(stripe_subscription_id=data["id"])
-    except _ProviderUnavailable:  # the webhook or the next sync applies it
+    except ProviderUnavailable:  # the webhook or the next sync applies it
         logger.warning("subscription %s created but not re-read yet", data["id"])
     return StripeSubscription.objects.select_related("plan").get(stripe_subscription_id=data["id"])
 
@@ -641,7 +652,8 @@ def charge_give_back(*, conversion_id) -> str | None:
     if charge.kind == ConversionCharge.Kind.CREDIT:
         user_id = charge.conversion.user_id
         if user_id:
-            User.objects.filter(pk=user_id).update(conversion_credits=F("conversion_credits") + 1)
+            credits_change(user_id=user_id, delta=1, reason=CreditReason.GIVE_BACK,
+                           idempotency_key=str(conversion_id), subject=("conversion", conversion_id))
     elif charge.kind == ConversionCharge.Kind.PAYMENT and charge.transaction_id:
         # That file's share of the payment becomes reusable (its item); the payment is no longer all used.
         if charge.item_id:

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "django_celery_beat",
     "axes",
+    "djstripe",
     "anclora.core",
     "accounts",
     "storage",
@@ -306,6 +307,13 @@ STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="") or installation_secret(
     VAR_DIR, "stripe_webhook_secret", prefix="whsec_")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# dj-stripe keeps the synced Stripe objects and the received events (billing/stripe_sync.py).
+STRIPE_LIVE_MODE = bool(STRIPE_SECRET_KEY) and not STRIPE_SECRET_KEY.startswith(("sk_test_", "rk_test_"))
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
+if STRIPE_API_BASE:  # localstripe (make run, tests) or another Stripe-compatible server, on purpose
+    STRIPE_API_HOST = STRIPE_API_BASE
+    SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "djstripe.W002"]
 # Webhook signatures older than this, or dated further ahead, are refused (Stripe's default tolerance).
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
 # POST /api/payments/estimate may reuse a server-load label this old (seconds, per process);

@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 import stripe
 from django.db import connection
+from djstripe.models import Event
 
-from billing.models import ConversionTransaction, StripeEvent
+from billing.models import ConversionTransaction
 from billing.providers import get_provider
 from conversions.tests.conftest import upload
 
@@ -137,7 +138,7 @@ def test_bad_webhooks_are_400_and_change_nothing(api_client, localstripe, case):
     response = post_webhook(api_client, payload, signature)
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid_signature"
-    assert StripeEvent.objects.count() == 0
+    assert Event.objects.count() == 0
     assert ConversionTransaction.objects.get(pk=body["transaction_id"]).status == "pending"
 
 
@@ -313,7 +314,7 @@ def test_same_event_concurrently_has_one_effect(api_client, localstripe):
         for t in threads:
             t.join()
         assert sorted(results).count("duplicate") == 7
-        assert StripeEvent.objects.count() == 1
+        assert Event.objects.count() == 1
         assert seen == [uuid.UUID(body["transaction_id"])]
     finally:
         bus._subscribers["payment_succeeded"].remove(handler)
@@ -352,7 +353,26 @@ def test_webhook_delivered_by_localstripe_to_the_live_server(live_server, locals
         time.sleep(0.2)
     tx = ConversionTransaction.objects.get(pk=body["transaction_id"])
     assert tx.status == "completed"
-    assert StripeEvent.objects.filter(type="payment_intent.succeeded").exists()
-    event = StripeEvent.objects.get(type="payment_intent.succeeded",
-                                    payload__data__object__id=body["payment_intent_id"])
-    assert json.dumps(event.payload)
+    # dj-stripe stored the event and its re-read copy of the PaymentIntent
+    event = Event.objects.get(type="payment_intent.succeeded", data__object__id=body["payment_intent_id"])
+    assert json.dumps(event.data)
+    from djstripe.models import PaymentIntent
+
+    assert PaymentIntent.objects.get(id=body["payment_intent_id"]).stripe_data["status"] == "succeeded"
+
+
+def test_payments_are_stored_and_synced_by_djstripe(api_client, localstripe, admin_user):
+    """Our transaction is linked to dj-stripe's copy of the PaymentIntent; a refund syncs Charge and Refund."""
+    from djstripe.models import Charge, PaymentIntent, Refund
+
+    body, intent = _completed(api_client)
+    tx = ConversionTransaction.objects.get(pk=body["transaction_id"])
+    assert tx.djstripe_payment_intent == PaymentIntent.objects.get(id=body["payment_intent_id"])
+    assert tx.djstripe_payment_intent.stripe_data["status"] == "succeeded"
+    assert Event.objects.filter(type="payment_intent.succeeded").count() == 1
+    staff = type(api_client)()
+    staff.force_authenticate(admin_user)
+    assert staff.post(f"/api/payments/transactions/{tx.pk}/refund").status_code == 200
+    charge = Charge.objects.get(id=_charge_id(intent))
+    assert charge.stripe_data["amount_refunded"] == 7
+    assert Refund.objects.filter(stripe_data__payment_intent=body["payment_intent_id"]).count() == 1
