@@ -117,6 +117,7 @@ class AtomicAxesHandler(AxesDatabaseHandler):
         ip = request.axes_ip_address
         now = request.axes_attempt_time
         using = router.db_for_write(AccessAttempt)
+        self.clean_expired_user_attempts(request, credentials)  # no e-mail/address kept past its window
         with transaction.atomic(using=using):
             _lock_pair(using, username, ip)
             pair = self._pair_attempts(request, credentials)

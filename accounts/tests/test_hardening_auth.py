@@ -212,3 +212,18 @@ def test_unicode_passwords_missing_a_class_are_refused(password, code):
     with pytest.raises(ValidationError) as info:
         validate_password(password)
     assert code in {error.code for error in info.value.error_list}
+
+
+@pytest.mark.django_db
+def test_attempts_are_not_kept_past_their_window(api_client, make_user, settings):
+    import time_machine
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    make_user(email="ana@example.com")
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        api_client.post("/api/auth/login", {"email": "nadie@example.com", "password": BAD}, format="json")
+        assert AccessAttempt.objects.filter(username="nadie@example.com").exists()
+        traveller.shift(settings.LOGIN_FAILURE_WINDOW_SECONDS + 1)
+        api_client.post("/api/auth/login", {"email": "ana@example.com", "password": BAD}, format="json")
+        assert not AccessAttempt.objects.filter(username="nadie@example.com").exists()
