@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_UP, Decimal, InvalidOperation
 
 import stripe
@@ -546,16 +546,29 @@ def _customer_for(user: User, provider, *, fresh: bool = False) -> str:
     return data["id"]
 
 
+SUBSCRIPTION_PENDING_WINDOW = timedelta(hours=1)
+
+
+@transaction.atomic
 def subscription_subscribe(*, user: User, plan_slug: str) -> StripeSubscription:
-    """A Stripe customer and subscription; the plan applies once Stripe reports it paid."""
+    """A Stripe customer and subscription; the plan applies once Stripe reports it paid.
+
+    The user's row is locked for the whole call, so a double click (or 20 parallel requests)
+    creates one subscription at the provider, not one per request.
+    """
     plan = SubscriptionPlan.objects.filter(slug=plan_slug, is_active=True).first()
     if plan is None:
         raise _invalid("plan", _("Plan desconocido."), "invalid_plan")
     if plan.price_eur <= 0:
         raise _invalid("plan", _("El plan gratuito no necesita suscripción: cancela la actual."), "invalid_plan")
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
     current = selectors.stripe_subscription_current(user=user)
     if current is not None and current.plan_id == plan.pk and not current.cancel_at_period_end:
         raise ApplicationError(_("Ya tienes ese plan."), code="already_subscribed", status=409)
+    if StripeSubscription.objects.filter(user=user, plan=plan, status=StripeSubscription.Status.INCOMPLETE,
+                                         created_at__gte=timezone.now() - SUBSCRIPTION_PENDING_WINDOW).exists():
+        raise ApplicationError(_("Ya hay una suscripción a ese plan pendiente de pago."),
+                               code="subscription_pending", status=409)
     provider = get_provider()
     try:
         customer_id = _customer_for(user, provider)
