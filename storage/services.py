@@ -150,6 +150,8 @@ def _extend(*, stored_file: StoredFile, days: int) -> None:
     if stored_file.is_deleted or stored_file.expires_at <= timezone.now():
         raise ApplicationError(_("El archivo ha caducado y ya no está disponible."), code="expired", status=410)
     hours = days * HOURS_PER_CREDIT
+    if hours > MAX_EXTENSION_HOURS:  # refused before timedelta() could overflow on absurd values
+        hours = MAX_EXTENSION_HOURS + 1
     extended = StoredFile.objects.filter(
         pk=stored_file.pk, is_deleted=False, extended_hours__lte=MAX_EXTENSION_HOURS - hours
     ).update(extended_hours=models.F("extended_hours") + hours,

@@ -220,3 +220,19 @@ def test_admin_extends_retention_through_the_service(client, make_user, store):
     client.post("/admin/storage/storedfile/", {"action": "extend_seven_days", "_selected_action": [str(stored.pk)]})
     stored.refresh_from_db()
     assert stored.expires_at - before == timedelta(days=7) and stored.extended_hours == 7 * 24
+
+
+def test_service_refuses_an_absurd_extension_without_overflow(make_user, store):
+    """10**30 credits never reaches timedelta(): the 30-day cap answers first, nothing is spent."""
+    from accounts.tests.factories import give_credits
+    from anclora.core.errors import ApplicationError
+    from storage import services
+
+    user = make_user()
+    give_credits(user, 1)
+    stored = store(Owner(user=user))
+    with pytest.raises(ApplicationError) as refused:
+        services.stored_file_extend_retention(stored_file=stored, user=user, credits=10**30)
+    assert refused.value.code == "extension_cap"
+    user.refresh_from_db()
+    assert user.conversion_credits == 1
