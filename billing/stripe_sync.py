@@ -14,11 +14,14 @@ otherwise fetch (STACK.md).
 from __future__ import annotations
 
 import logging
+import re
 
 import stripe
 from django.conf import settings
+from django.core import checks
 from django.db import IntegrityError, transaction
 from djstripe.event_handlers import djstripe_receiver
+from djstripe.exceptions import InvalidStripeAPIKey
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +77,10 @@ def event_process(event: dict) -> str:
         raise MalformedEvent("event without data.object.object")
     if Event.objects.filter(id=event["id"]).exists():
         return "duplicate"
-    local_account_ensure(api_key)
+    try:
+        local_account_ensure(api_key)
+    except InvalidStripeAPIKey as exc:  # misconfigured: refuse, so Stripe retries once it is fixed
+        raise SyncUnavailable(str(exc)) from exc
     event = {"api_version": None, "request": None, "pending_webhooks": 0, **event}
     try:
         with transaction.atomic():
@@ -177,5 +183,17 @@ def objects_sync(*, intent: dict | None = None, refund: dict | None = None) -> N
             if isinstance(charge_id, str) and charge_id:
                 Charge.sync_from_stripe_data(Charge(id=charge_id).api_retrieve(api_key=api_key), api_key=api_key)
             Refund.sync_from_stripe_data(refund, api_key=api_key)
-    except stripe.StripeError as exc:  # a copy for bookkeeping: our own rows are already right
+    except (stripe.StripeError, InvalidStripeAPIKey) as exc:  # a copy for bookkeeping: our rows are right
         logger.warning("dj-stripe sync failed: %s", exc)
+
+
+@checks.register(checks.Tags.compatibility)
+def stripe_key_check(app_configs=None, **kwargs):
+    """dj-stripe refuses keys that do not look like Stripe's: say so at start, not at the first payment."""
+    from djstripe.models.api import API_KEY_REGEX
+
+    key = settings.STRIPE_SECRET_KEY
+    if key and not re.match(API_KEY_REGEX, key):
+        return [checks.Error("STRIPE_SECRET_KEY does not look like a Stripe secret key "
+                             "(sk_test_/sk_live_/rk_… followed by 24+ letters or digits).", id="billing.E001")]
+    return []

@@ -27,7 +27,7 @@ if [ -z "${STRIPE_SECRET_KEY:-}" ] && [ -x .venv-localstripe/bin/python ]; then
     (echo > "/dev/tcp/127.0.0.1/$LOCALSTRIPE_PORT") 2>/dev/null && break
     sleep 0.2
   done
-  key="sk_test_localstripe_anclora_offline_0000"
+  key="sk_test_localstripeAncloraOffline0000"  # dj-stripe wants 24+ letters or digits after the prefix
   # The same per-installation secret the settings read (var/secrets/, created on first use).
   secret="${STRIPE_WEBHOOK_SECRET:-$($PY -m anclora.settings.installation "${VAR_DIR:-var}" stripe_webhook_secret whsec_)}"
   if kill -0 "$localstripe_pid" 2>/dev/null && curl -fsS -u "$key:" -X POST \

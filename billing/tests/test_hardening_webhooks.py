@@ -193,3 +193,18 @@ def test_production_refuses_to_start_without_a_webhook_secret():
     missing = _import_production()
     assert missing.returncode != 0 and "STRIPE_WEBHOOK_SECRET" in missing.stderr
     assert _import_production(STRIPE_WEBHOOK_SECRET="whsec_real").returncode == 0
+
+
+def test_the_run_script_key_is_one_djstripe_accepts_and_a_bad_key_fails_the_checks(settings):
+    import re
+
+    from djstripe.models.api import API_KEY_REGEX
+
+    from billing.stripe_sync import stripe_key_check
+
+    key = re.search(r'key="(sk_test_[^"]+)"', (ROOT / "scripts/run.sh").read_text()).group(1)
+    assert re.match(API_KEY_REGEX, key)
+    settings.STRIPE_SECRET_KEY = "sk_test_short_key"
+    assert [error.id for error in stripe_key_check()] == ["billing.E001"]
+    settings.STRIPE_SECRET_KEY = key
+    assert stripe_key_check() == []
