@@ -99,3 +99,29 @@ def sample(tmp_path):
         return enginefiles.make_sample(path, fmt)
 
     return make
+
+
+# --- staff with the second factor (the admin refuses a session that passed only the password) ---
+@pytest.fixture
+def otp_login():
+    """otp_login(client, user) -> client: logged in as ``user`` with a confirmed TOTP device and a
+    session that passed the second factor (what /admin/otp/ records), so /admin/ opens."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def login(client, user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or \
+            TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return client
+
+    return login
+
+
+@pytest.fixture
+def verified_admin_client(client, admin_user, otp_login):
+    """A superuser's test client that passed the password and the second factor."""
+    return otp_login(client, admin_user)

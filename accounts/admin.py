@@ -40,7 +40,16 @@ class UserAdmin(BaseUserAdmin):
         (_("Fechas"), {"fields": ["date_joined", "last_login"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
-    actions = ["deactivate_users", "grant_credits", "grant_points"]
+    actions = ["deactivate_users", "grant_credits", "grant_points", "reset_second_factor"]
+
+    @admin.action(description=_("Restablecer el segundo factor (volverá a activarlo al entrar)"),
+                  permissions=["change"])
+    def reset_second_factor(self, request, queryset):
+        from .staff_otp import staff_second_factor_reset
+
+        for user in queryset:
+            staff_second_factor_reset(user=user)
+        self.message_user(request, _("Segundo factor restablecido: %d") % queryset.count(), messages.SUCCESS)
 
     @admin.action(description=_("Desactivar usuarios seleccionados"))
     def deactivate_users(self, request, queryset):

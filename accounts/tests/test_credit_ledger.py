@@ -117,10 +117,10 @@ def test_parallel_spends_never_overdraw(make_user):
     assert User.objects.get(pk=user.pk).conversion_credits == 0 and _ledger_matches(user)
 
 
-def test_admin_shows_the_ledger_read_only(client, admin_user, make_user):
+def test_admin_shows_the_ledger_read_only(verified_admin_client, make_user):
+    client = verified_admin_client
     user = make_user()
     credits_grant(user=user, credits=2, reason=CreditReason.ADMIN_GRANT, idempotency_key="g")
-    client.force_login(admin_user)
     listing = client.get("/admin/accounts/creditledgerentry/")
     assert listing.status_code == 200 and user.email.encode() in listing.content
     assert client.get("/admin/accounts/creditledgerentry/add/").status_code == 403

@@ -77,10 +77,10 @@ def test_language_switch_english(client):
     assert "Log in" in resp.content.decode()
 
 
-def test_admin_pages_load_for_staff(client, make_user):
+def test_admin_pages_load_for_staff(client, make_user, otp_login):
     admin_user = make_user(email="staff@example.com")
     User.objects.filter(pk=admin_user.pk).update(is_staff=True, is_superuser=True)
-    client.force_login(User.objects.get(pk=admin_user.pk))
+    otp_login(client, User.objects.get(pk=admin_user.pk))
     for url in ("/admin/", "/admin/accounts/user/", "/admin/accounts/subscriptionplan/",
                 "/admin/accounts/usersubscription/", "/admin/accounts/anonymoussession/",
                 f"/admin/accounts/user/{admin_user.pk}/change/",
@@ -88,11 +88,11 @@ def test_admin_pages_load_for_staff(client, make_user):
         assert client.get(url).status_code == 200, url
 
 
-def test_admin_grant_credits_action(client, make_user):
+def test_admin_grant_credits_action(client, make_user, otp_login):
     staff = make_user(email="staff@example.com")
     User.objects.filter(pk=staff.pk).update(is_staff=True, is_superuser=True)
     target = make_user(email="target@example.com")
-    client.force_login(User.objects.get(pk=staff.pk))
+    otp_login(client, User.objects.get(pk=staff.pk))
     resp = client.post("/admin/accounts/user/", {"action": "grant_credits",
                                                  "_selected_action": [str(target.pk)],
                                                  "apply": "1", "credits": "4"})
@@ -118,11 +118,11 @@ def test_admin_login_is_throttled(client, make_user):
     assert not resp.wsgi_request.user.is_authenticated
 
 
-def test_admin_grant_actions_ask_for_the_amount_first(client, make_user):
+def test_admin_grant_actions_ask_for_the_amount_first(client, make_user, otp_login):
     staff = make_user(email="staff@example.com")
     User.objects.filter(pk=staff.pk).update(is_staff=True, is_superuser=True)
     target = make_user(email="target@example.com")
-    client.force_login(User.objects.get(pk=staff.pk))
+    otp_login(client, User.objects.get(pk=staff.pk))
     for action in ("grant_credits", "grant_points"):
         resp = client.post("/admin/accounts/user/", {"action": action, "_selected_action": [str(target.pk)]})
         html = resp.content.decode()

@@ -27,7 +27,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with our default site: staff pass a second factor (accounts/admin_site.py)
+    "accounts.admin_site.AncloraAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -41,6 +42,9 @@ INSTALLED_APPS = [
     "corsheaders",
     "django_celery_beat",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "djstripe",
     "anclora.core",
     "accounts",
@@ -61,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the admin's second factor
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -156,6 +161,21 @@ AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused attempts do not extend the lock
 AXES_DISABLE_ACCESS_LOG = True  # successful logins are in our own logs; keep no extra personal data
+
+# Staff second factor (accounts/admin_site.py): /admin/ opens only after a TOTP code or a
+# recovery code (django-otp). Off only for local development with DEBUG on; production.py forces
+# it on and `check` fails when it is off without DEBUG.
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=True)
+OTP_TOTP_ISSUER = "Anclora Converter"
+ADMIN_RECOVERY_CODES = 10
+
+# Abuse limits (accounts/signup_throttle.py, billing/entitlements.py, storage/owners.py), per client
+# address (TRUSTED_PROXY_COUNT; IPv6 by /64): sign-ups per window, new anonymous sessions per hour,
+# and free anonymous conversions per calendar month shared by every session of the address.
+SIGNUP_ADDRESS_LIMIT = env.int("SIGNUP_ADDRESS_LIMIT", default=5)
+SIGNUP_WINDOW_SECONDS = env.int("SIGNUP_WINDOW_SECONDS", default=3600)
+ANONYMOUS_SESSIONS_PER_ADDRESS_HOUR = env.int("ANONYMOUS_SESSIONS_PER_ADDRESS_HOUR", default=20)
+ANONYMOUS_FREE_CONVERSIONS_PER_ADDRESS = env.int("ANONYMOUS_FREE_CONVERSIONS_PER_ADDRESS", default=5)
 
 # --- i18n -------------------------------------------------------------------------
 LANGUAGE_CODE = "es"

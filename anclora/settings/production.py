@@ -7,6 +7,8 @@ DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
 # Never the per-installation development secret: Stripe's signing secret comes from the environment.
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET")
+# Staff always pass the second factor here, whatever the environment says (checked by `check --deploy`).
+ADMIN_REQUIRE_2FA = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True

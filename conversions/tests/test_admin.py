@@ -9,11 +9,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def staff_client(client, make_user):
+def staff_client(client, make_user, otp_login):
     staff = make_user()
     User.objects.filter(pk=staff.pk).update(is_staff=True, is_superuser=True)
-    client.force_login(User.objects.get(pk=staff.pk))
-    return client
+    return otp_login(client, User.objects.get(pk=staff.pk))
 
 
 def test_admin_pages_and_retry(staff_client, api_client, sample, monkeypatch):

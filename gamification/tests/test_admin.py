@@ -7,10 +7,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff_client(client):
+def staff_client(client, otp_login):
     admin = User.objects.create_superuser("staff@example.com", "Secreta123!")
-    client.force_login(admin)
-    return client
+    return otp_login(client, admin)
 
 
 def test_grant_points_action(staff_client, make_user):

@@ -211,12 +211,12 @@ def test_files_page_extend_and_delete(client, make_user, store):
     assert stored.is_deleted
 
 
-def test_admin_extends_retention_through_the_service(client, make_user, store):
+def test_admin_extends_retention_through_the_service(client, make_user, store, otp_login):
     staff = make_user()
     User.objects.filter(pk=staff.pk).update(is_staff=True, is_superuser=True)
     stored = store(Owner(user=make_user()))
     before = stored.expires_at
-    client.force_login(User.objects.get(pk=staff.pk))
+    otp_login(client, User.objects.get(pk=staff.pk))
     client.post("/admin/storage/storedfile/", {"action": "extend_seven_days", "_selected_action": [str(stored.pk)]})
     stored.refresh_from_db()
     assert stored.expires_at - before == timedelta(days=7) and stored.extended_hours == 7 * 24

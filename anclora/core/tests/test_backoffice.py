@@ -75,11 +75,14 @@ def test_stats_figures_from_known_data(staff, member, sample):
     assert all({"type", "user_id", "details", "timestamp"} <= set(item) for item in body["recent_activity"])
 
 
-def test_dashboard_permissions_and_chart(client, staff, member):
+def test_dashboard_permissions_and_chart(client, staff, member, otp_login):
     assert client.get("/admin/dashboard/").status_code == 302
     client.force_login(member)
     assert client.get("/admin/dashboard/").status_code == 302
-    client.force_login(staff)
+    client.force_login(staff)  # the password alone: sent to the second factor
+    resp = client.get("/admin/dashboard/")
+    assert resp.status_code == 302 and resp["Location"].startswith("/admin/otp/")
+    otp_login(client, staff)
     resp = client.get("/admin/dashboard/")
     assert resp.status_code == 200
     html = resp.content.decode()
@@ -87,7 +90,7 @@ def test_dashboard_permissions_and_chart(client, staff, member):
     assert reverse("dashboard") in client.get("/admin/").content.decode()
 
 
-def test_every_admin_changelist_and_change_page_loads(client, staff, member, sample):
+def test_every_admin_changelist_and_change_page_loads(client, staff, member, sample, otp_login):
     api = APIClient()
     api.force_authenticate(member)
     upload(api, [sample("png")], "jpg")
@@ -95,7 +98,7 @@ def test_every_admin_changelist_and_change_page_loads(client, staff, member, sam
     from django.core.management import call_command
 
     call_command("seed")
-    client.force_login(staff)
+    otp_login(client, staff)
     for model in admin.site._registry:
         info = (model._meta.app_label, model._meta.model_name)
         changelist = client.get(reverse("admin:{}_{}_changelist".format(*info)))
