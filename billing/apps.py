@@ -18,3 +18,5 @@ class BillingConfig(AppConfig):
                          lambda session_id, user: services.transactions_adopt(session_id=session_id, user=user))
         # A deleted account's payments stay, anonymised, as accounting rows.
         events.subscribe("user_deleting", lambda user: services.transactions_anonymise_for_user(user=user))
+        # …and its paid subscription stops: cancelled at the provider, the customer deleted there.
+        events.subscribe("user_deleting", lambda user: services.billing_customer_forget(user=user))

@@ -122,6 +122,12 @@ class StripeProvider:
         return self._call(self.client.v1.subscriptions.update, subscription_id,
                           params={"cancel_at_period_end": True})
 
+    def cancel_subscription_now(self, subscription_id: str) -> dict:
+        return self._call(self.client.v1.subscriptions.cancel, subscription_id)
+
+    def delete_customer(self, customer_id: str) -> dict:
+        return self._call(self.client.v1.customers.delete, customer_id)
+
 
 class OfflineTestProvider:
     """Test mode without Stripe: intents live in the cache; paying completes them at once.
@@ -225,6 +231,14 @@ class OfflineTestProvider:
         subscription = self._get(subscription_id)
         subscription["cancel_at_period_end"] = True
         return self._put(subscription)
+
+    def cancel_subscription_now(self, subscription_id: str) -> dict:
+        subscription = self._get(subscription_id)
+        subscription["status"] = "canceled"
+        return self._put(subscription)
+
+    def delete_customer(self, customer_id: str) -> dict:
+        return {"id": customer_id, "object": "customer", "deleted": True}
 
 
 @lru_cache(maxsize=8)

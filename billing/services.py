@@ -662,6 +662,13 @@ def charge_give_back(*, conversion_id) -> str | None:
     charge.refunded = True
     charge.refunded_at = timezone.now()
     charge.save(update_fields=["refunded", "refunded_at"])
+    if charge.kind == ConversionCharge.Kind.ALLOWANCE and charge.anonymous_use_id:
+        # The anonymous allowance slot also returns to the address's monthly count.
+        from django.db.models import F
+
+        from .models import AnonymousAllowanceUse
+
+        AnonymousAllowanceUse.objects.filter(pk=charge.anonymous_use_id, count__gt=0).update(count=F("count") - 1)
     if charge.kind == ConversionCharge.Kind.CREDIT:
         user_id = charge.conversion.user_id
         if user_id:
@@ -710,6 +717,38 @@ def transactions_anonymise_for_user(*, user) -> int:
     if item_model is not None and any(f.name == "name" for f in item_model._meta.get_fields()):
         item_model.objects.filter(transaction_id__in=ids).exclude(name="").update(name="")
     return len(ids)
+
+
+def billing_customer_forget(*, user: User) -> None:
+    """Account deletion: its subscriptions are cancelled at the provider now and the provider's customer
+    is deleted, so the card is never charged again; dj-stripe's copies of its customer events go too.
+
+    Runs inside the deletion's transaction: if the provider cannot be reached the deletion fails
+    (503) rather than leave a subscription charging an account that no longer exists.
+    """
+    provider = get_provider()
+    live = StripeSubscription.objects.filter(user=user).exclude(status=StripeSubscription.Status.CANCELED)
+    customer_id = BillingCustomer.objects.filter(user=user).values_list("stripe_customer_id", flat=True).first()
+    try:
+        for subscription_id in live.values_list("stripe_subscription_id", flat=True):
+            _ignore_missing(provider.cancel_subscription_now, subscription_id)
+        if customer_id:
+            _ignore_missing(provider.delete_customer, customer_id)
+    except ProviderError as exc:
+        raise ApplicationError(_("No se pudo cancelar tu suscripción con el proveedor de pagos; inténtalo más "
+                                 "tarde."), code="payment_provider_error", status=503) from exc
+    live.update(status=StripeSubscription.Status.CANCELED)
+    if customer_id and provider.name == "stripe":
+        stripe_sync.customer_forget(customer_id)
+
+
+def _ignore_missing(call, object_id):
+    try:
+        return call(object_id)
+    except ProviderError as exc:
+        if exc.code != "not_found":
+            raise
+        return None
 
 
 def transactions_adopt(*, session_id, user) -> int:

@@ -197,3 +197,14 @@ def stripe_key_check(app_configs=None, **kwargs):
         return [checks.Error("STRIPE_SECRET_KEY does not look like a Stripe secret key "
                              "(sk_test_/sk_live_/rk_… followed by 24+ letters or digits).", id="billing.E001")]
     return []
+
+
+def customer_forget(customer_id: str) -> int:
+    """dj-stripe's copies of a deleted account's customer and its customer events (they hold the e-mail)."""
+    from django.db.models import Q
+    from djstripe.models import Customer, Event
+
+    Customer.objects.filter(id=customer_id).delete()
+    deleted, _rows = Event.objects.filter(type__startswith="customer.").filter(
+        Q(data__object__id=customer_id) | Q(data__object__customer=customer_id)).delete()
+    return deleted
