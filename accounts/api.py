@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from anclora.core.bounds import INT32_MAX, LEVEL_MAX, LEVEL_MIN
 
-from . import services
+from . import password_reset, services
 
 
 class UserOutputSerializer(serializers.Serializer):
@@ -151,3 +151,46 @@ class UserMeApi(APIView):
     def delete(self, request):
         services.user_delete(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- password reset -----------------------------------------------------------------
+class PasswordResetApi(APIView):
+    """Ask for a reset link by e-mail: always 202 with the same body, whether the address exists or not.
+
+    Over the per-e-mail limit the answer is the same and nothing is sent; over the per-address limit,
+    429 with Retry-After.
+    """
+
+    authentication_classes = []
+    permission_classes = []
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.EmailField(max_length=254)
+
+    @extend_schema(request=InputSerializer, responses={202: MessageSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        password_reset.password_reset_request(email=data.validated_data["email"], request=request)
+        return Response({"message": password_reset.request_answer()}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmApi(APIView):
+    """Set a new password with the e-mailed link's uid and token; every refresh token is revoked."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    class InputSerializer(serializers.Serializer):
+        uid = serializers.CharField(max_length=password_reset.UID_MAX_LENGTH)
+        token = serializers.CharField(max_length=password_reset.TOKEN_MAX_LENGTH)
+        new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, responses={200: MessageSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        password_reset.password_reset_confirm(uidb64=values["uid"], token=values["token"],
+                                              new_password=values["new_password"])
+        return Response({"message": _("Contraseña cambiada. Ya puedes iniciar sesión con la nueva.")})

@@ -40,3 +40,25 @@ class PasswordChangeForm(forms.Form):
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(label=_("Contraseña"), strip=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
+# --- password reset ---------------------------------------------------------------
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(label=_("Email"), max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
+
+
+class PasswordResetSetForm(forms.Form):
+    """The policy (AUTH_PASSWORD_VALIDATORS) is checked by the service; here only that both match."""
+
+    new_password = forms.CharField(label=_("Nueva contraseña"), strip=False, max_length=128,
+                                   widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    new_password2 = forms.CharField(label=_("Repite la nueva contraseña"), strip=False, max_length=128,
+                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("new_password"), cleaned.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", _("Las dos contraseñas no coinciden."))
+        return cleaned

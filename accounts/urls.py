@@ -10,4 +10,7 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("account/", views.account_view, name="account"),
     path("language/", views.set_language_view, name="set_language"),
+    path("password-reset/", views.password_reset_request_view, name="password_reset"),
+    path("password-reset/sent/", views.password_reset_done_view, name="password_reset_done"),
+    path("password-reset/<uidb64>/<token>/", views.password_reset_confirm_view, name="password_reset_confirm"),
 ]

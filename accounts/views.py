@@ -9,12 +9,21 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from anclora.core.errors import ApplicationError
 
-from . import services
-from .forms import DeleteAccountForm, LoginForm, PasswordChangeForm, ProfileForm, SignupForm
+from . import password_reset, services
+from .forms import (
+    DeleteAccountForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetRequestForm,
+    PasswordResetSetForm,
+    ProfileForm,
+    SignupForm,
+)
 
 ANON_SESSION_KEY = "anon_session_id"
 
@@ -144,3 +153,54 @@ def set_language_view(request):
     if request.user.is_authenticated:
         services.user_update(user=request.user, language=language)
     return response
+
+
+# --- password reset ---------------------------------------------------------------
+RESET_SESSION_KEY = "_password_reset_token"
+RESET_URL_TOKEN = "set-password"  # the token leaves the URL at once (as in Django's own view)
+
+
+def password_reset_request_view(request):
+    form = PasswordResetRequestForm(request.POST or None)
+    status, retry_after = 200, None
+    if request.method == "POST" and form.is_valid():
+        try:
+            password_reset.password_reset_request(email=form.cleaned_data["email"], request=request)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+            status, retry_after = exc.status, exc.details.get("retry_after")
+        else:
+            return redirect("accounts:password_reset_done")
+    response = render(request, "accounts/password_reset_request.html", {"form": form}, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def password_reset_done_view(request):
+    return render(request, "accounts/password_reset_done.html",
+                  {"reset_hours": password_reset.link_lifetime_hours()})
+
+
+@never_cache
+def password_reset_confirm_view(request, uidb64, token):
+    if token != RESET_URL_TOKEN:
+        request.session[RESET_SESSION_KEY] = token
+        return redirect("accounts:password_reset_confirm", uidb64=uidb64, token=RESET_URL_TOKEN)
+    token = request.session.get(RESET_SESSION_KEY, "")
+    if password_reset.password_reset_user(uidb64=uidb64, token=token) is None:
+        return render(request, "accounts/password_reset_confirm.html", {"valid_link": False})
+    form = PasswordResetSetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            password_reset.password_reset_confirm(
+                uidb64=uidb64, token=token, new_password=form.cleaned_data["new_password"])
+        except ApplicationError as exc:
+            if exc.code == "invalid_token":
+                return render(request, "accounts/password_reset_confirm.html", {"valid_link": False})
+            _apply_errors(form, exc)
+        else:
+            request.session.pop(RESET_SESSION_KEY, None)
+            messages.success(request, _("Contraseña cambiada. Ya puedes iniciar sesión con la nueva."))
+            return redirect("accounts:login")
+    return render(request, "accounts/password_reset_confirm.html", {"valid_link": True, "form": form})

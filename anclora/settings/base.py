@@ -162,6 +162,15 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused attempts do not extend the lock
 AXES_DISABLE_ACCESS_LOG = True  # successful logins are in our own logs; keep no extra personal data
 
+# Password reset (accounts/password_reset.py): the e-mailed link lives this long (Django's token
+# generator; it also dies once the password changes). Requests are counted per e-mail and per
+# client address in fixed windows: over the e-mail limit the answer is the same but nothing is sent;
+# over the address limit the answer is 429 with Retry-After.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+PASSWORD_RESET_EMAIL_LIMIT = env.int("PASSWORD_RESET_EMAIL_LIMIT", default=3)
+PASSWORD_RESET_ADDRESS_LIMIT = env.int("PASSWORD_RESET_ADDRESS_LIMIT", default=10)
+PASSWORD_RESET_WINDOW_SECONDS = env.int("PASSWORD_RESET_WINDOW_SECONDS", default=3600)
+
 # Staff second factor (accounts/admin_site.py): /admin/ opens only after a TOTP code or a
 # recovery code (django-otp). Off only for local development with DEBUG on; production.py forces
 # it on and `check` fails when it is off without DEBUG.
