@@ -346,3 +346,37 @@ def test_the_service_never_sends_for_users_without_a_usable_password(make_user):
     user.save()
     assert password_reset.password_reset_email_send(email="ana@example.com", base_url="http://testserver/") == 0
     assert mail.outbox == []
+
+
+# --- one use under concurrency ----------------------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_parallel_uses_of_one_link_set_the_password_once(live_server, make_user):
+    import json
+    import urllib.error
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("parallel requests need real Postgres (set DATABASE_URL); SQLite serialises writes")
+    user = make_user(email="ana@example.com")
+    found = LINK.search(password_reset.password_reset_link(user=user, base_url="http://testserver/"))
+
+    def use(i):
+        body = json.dumps({"uid": found["uid"], "token": found["token"], "new_password": f"Nueva-Clave-{i}x"})
+        request = urllib.request.Request(f"{live_server.url}/api/auth/password-reset/confirm", data=body.encode(),
+                                         method="POST", headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as resp:
+                return resp.status, i
+        except urllib.error.HTTPError as exc:
+            return exc.code, i
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(use, range(8)))
+    winners = [i for code, i in results if code == 200]
+    assert len(winners) == 1, results
+    assert sorted(code for code, _ in results) == [200] + [400] * 7
+    user.refresh_from_db()
+    assert user.check_password(f"Nueva-Clave-{winners[0]}x")
