@@ -8,6 +8,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from anclora.core.admin import LedgerAdmin
+
 from . import services
 from .credits import CreditReason, credits_grant
 from .models import AnonymousSession, CreditLedgerEntry, SubscriptionPlan, User, UserSubscription
@@ -129,20 +131,9 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(CreditLedgerEntry)
-class CreditLedgerEntryAdmin(admin.ModelAdmin):
-    """Read-only: credits change only through accounts.credits."""
+class CreditLedgerEntryAdmin(LedgerAdmin):
+    """The credit ledger: credits change only through accounts.credits."""
 
     list_display = ["created_at", "user", "reason", "delta", "balance_after", "subject_type", "subject_id"]
     list_filter = ["reason"]
     search_fields = ["user__email", "subject_id", "idempotency_key"]
-    date_hierarchy = "created_at"
-    list_select_related = ["user"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

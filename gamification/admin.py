@@ -4,6 +4,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from anclora.core.admin import LedgerAdmin
 from anclora.core.errors import ApplicationError
 
 from . import services
@@ -40,26 +41,12 @@ class UserChallengeProgressAdmin(admin.ModelAdmin):
 
 
 @admin.register(UserReward)
-class UserRewardAdmin(admin.ModelAdmin):
-    """The ledger is append-only: rows are read here, written only by the services."""
+class UserRewardAdmin(LedgerAdmin):
+    """The points ledger: rows are read here, written only by the services."""
 
     list_display = ["created_at", "user", "action", "points", "subject_type", "subject_id", "amount_eur"]
     list_filter = ["action"]
     search_fields = ["user__email", "idempotency_key", "subject_id"]
-    date_hierarchy = "created_at"
-    list_select_related = ["user"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(UserAchievement)

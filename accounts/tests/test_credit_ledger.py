@@ -1,6 +1,5 @@
 """One writer per balance: every change of conversion credits has exactly one ledger row."""
 
-import threading
 import uuid
 
 import pytest
@@ -10,6 +9,7 @@ from django.db.models import Sum
 from accounts.credits import CreditReason, credits_change, credits_grant, credits_spend
 from accounts.models import CreditLedgerEntry, User
 from anclora.core.errors import ApplicationError
+from anclora.core.tests.parallel import run_in_parallel
 
 pytestmark = pytest.mark.django_db
 
@@ -92,27 +92,16 @@ def test_parallel_spends_never_overdraw(make_user):
         pytest.skip("row-level concurrency runs on PostgreSQL (CI)")
     user = make_user()
     credits_grant(user=user, credits=5, reason=CreditReason.ADMIN_GRANT, idempotency_key="g")
-    barrier = threading.Barrier(20)
-    outcomes = []
-
     def spend():
-        from django.db import connections
-
-        barrier.wait()
         try:
             credits_spend(user=User.objects.get(pk=user.pk), credits=1, reason=CreditReason.CONVERSION,
                           idempotency_key=uuid.uuid4().hex)
-            outcomes.append("ok")
+            return "ok"
         except ApplicationError:
-            outcomes.append("short")
-        finally:
-            connections.close_all()
+            return "short"
 
-    threads = [threading.Thread(target=spend) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes, errors = run_in_parallel(spend, 20)
+    assert not errors, errors
     assert outcomes.count("ok") == 5 and outcomes.count("short") == 15
     assert User.objects.get(pk=user.pk).conversion_credits == 0 and _ledger_matches(user)
 

@@ -5,7 +5,6 @@ Each test fires the same request from 20 threads at once, through the whole HTTP
 may spend was spent, that nobody got a 5xx, and that the ledgers agree.
 """
 
-import threading
 import uuid
 from decimal import Decimal
 
@@ -15,6 +14,7 @@ from django.db import connection
 from accounts.models import CreditLedgerEntry
 from accounts.services import anonymous_session_get_or_create, tokens_for_user
 from accounts.tests.factories import give_credits
+from anclora.core.tests.parallel import run_in_parallel
 from billing.models import ConversionTransaction, StripeSubscription
 from billing.providers import get_provider
 from conversions.tests.conftest import upload
@@ -32,29 +32,10 @@ def _postgres_only(offline):
 
 
 def race(call) -> list:
-    """Run `call(client)` in N threads released together; the responses in any order."""
+    """Run `call(client)` in N threads released together, each with its own APIClient; the responses."""
     from rest_framework.test import APIClient
 
-    barrier = threading.Barrier(N)
-    responses, errors = [], []
-
-    def worker():
-        from django.db import connection as conn
-
-        client = APIClient()
-        try:
-            barrier.wait()
-            responses.append(call(client))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            conn.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(N)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses, errors = run_in_parallel(lambda: call(APIClient()), N)
     assert not errors, errors
     assert not [r for r in responses if r.status_code >= 500], [r.content for r in responses if r.status_code >= 500]
     return responses
