@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from anclora.core.bounds import INT32_MAX, LEVEL_MAX, LEVEL_MIN
 
-from . import password_reset, services
+from . import password_reset, services, verification
 
 
 class UserOutputSerializer(serializers.Serializer):
@@ -27,6 +27,15 @@ class UserOutputSerializer(serializers.Serializer):
     time_zone = serializers.CharField()
     is_admin = serializers.BooleanField()
     date_joined = serializers.DateTimeField()
+    email_verified = serializers.SerializerMethodField(
+        help_text="false until the e-mail is verified: an unverified account earns no rewards.")
+    email_verified_at = serializers.DateTimeField(allow_null=True)
+    pending_email = serializers.EmailField(
+        max_length=254, allow_blank=True,
+        help_text="A new address waiting for its link to be opened; the login e-mail until then is `email`.")
+
+    def get_email_verified(self, user) -> bool:
+        return user.email_verified_at is not None
 
 
 class UserEnvelopeSerializer(serializers.Serializer):
@@ -67,7 +76,8 @@ class RegisterApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_create(**data.validated_data)
+        user = services.user_create(**data.validated_data,
+                                    verification_base_url=request.build_absolute_uri("/"))
         return _auth_response(user, _("Usuario registrado exitosamente"), status.HTTP_201_CREATED)
 
 
@@ -137,14 +147,20 @@ class UserMeApi(APIView):
         last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         language = serializers.CharField(max_length=8, required=False)
         time_zone = serializers.CharField(max_length=64, required=False)
-        old_password = serializers.CharField(max_length=128, required=False, trim_whitespace=False)
+        old_password = serializers.CharField(max_length=128, required=False, trim_whitespace=False,
+                                             help_text="The current password: needed for new_password and email.")
         new_password = serializers.CharField(max_length=128, required=False, trim_whitespace=False)
+        email = serializers.EmailField(
+            max_length=254, required=False,
+            help_text="New login e-mail: a link goes to it and it replaces the current one once opened "
+                      "(pending_email until then). 409 email_taken if another account uses it.")
 
     @extend_schema(request=InputSerializer, responses={200: UserEnvelopeSerializer})
     def patch(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_update(user=request.user, **data.validated_data)
+        user = services.user_update(user=request.user, **data.validated_data,
+                                    verification_base_url=request.build_absolute_uri("/"))
         return Response({"user": UserOutputSerializer(user).data})
 
     @extend_schema(responses={204: None})
@@ -194,3 +210,38 @@ class PasswordResetConfirmApi(APIView):
         password_reset.password_reset_confirm(uidb64=values["uid"], token=values["token"],
                                               new_password=values["new_password"])
         return Response({"message": _("Contraseña cambiada. Ya puedes iniciar sesión con la nueva.")})
+
+
+# --- e-mail verification ------------------------------------------------------------
+class VerifyEmailApi(APIView):
+    """Open an e-mailed verification link: the account (or its new address) becomes verified.
+
+    400 invalid_token (used, tampered or foreign), 400 token_expired, 409 email_taken (a new address
+    taken meanwhile by another account). No login needed: the link may be opened anywhere.
+    """
+
+    authentication_classes = []
+    permission_classes = []
+
+    class InputSerializer(serializers.Serializer):
+        token = serializers.CharField(max_length=verification.TOKEN_MAX_LENGTH)
+
+    @extend_schema(request=InputSerializer, responses={200: UserEnvelopeSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = verification.email_verify(token=data.validated_data["token"])
+        return Response({"user": UserOutputSerializer(user).data})
+
+
+class VerifyEmailResendApi(APIView):
+    """Send the verification link again (to the pending new address if there is one): 202; 429 with
+    Retry-After within the cool-down; 400 already_verified when there is nothing to verify."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={202: MessageSerializer})
+    def post(self, request):
+        verification.email_verification_resend(user=request.user, base_url=request.build_absolute_uri("/"))
+        return Response({"message": _("Te hemos enviado un nuevo enlace de verificación.")},
+                        status=status.HTTP_202_ACCEPTED)

@@ -62,3 +62,11 @@ class PasswordResetSetForm(forms.Form):
         if first and second and first != second:
             self.add_error("new_password2", _("Las dos contraseñas no coinciden."))
         return cleaned
+
+
+# --- e-mail verification ----------------------------------------------------------
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(label=_("Nuevo email"), max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    old_password = forms.CharField(label=_("Contraseña actual"), strip=False, max_length=128,
+                                   widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))

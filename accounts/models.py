@@ -49,6 +49,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
+    # E-mail verification (accounts/verification.py): null until the address is confirmed; an
+    # address being changed to waits in pending_email until its link is opened.
+    email_verified_at = models.DateTimeField(_("email verificado"), null=True, blank=True)
+    pending_email = models.EmailField(_("email pendiente de verificar"), max_length=254, blank=True)
+    email_verification_sent_at = models.DateTimeField(null=True, blank=True)
+
     objects = UserManager()
 
     USERNAME_FIELD = "email"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.db.models import Q
+
 from .models import SubscriptionPlan, User, UserSubscription
 from .plans import FREE_PLAN_SLUG
 
@@ -23,3 +25,18 @@ def plan_for_user(user: User | None) -> SubscriptionPlan:
         if sub is not None:
             return sub.plan
     return SubscriptionPlan.objects.get(slug=FREE_PLAN_SLUG)
+
+
+# --- e-mail verification (accounts/verification.py) -----------------------------------------
+def user_email_verified(*, user) -> bool:
+    """Whether the account's e-mail is verified, read from the database (the object may be stale).
+    Only verified accounts earn rewards (gamification)."""
+    if user is None or not getattr(user, "pk", None):
+        return False
+    return User.objects.filter(pk=user.pk, email_verified_at__isnull=False).exists()
+
+
+def verified_users_q(*, prefix: str = "") -> Q:
+    """Filter for querysets of users (prefix "" ) or of rows pointing at one (prefix "user__")."""
+    return Q(**{f"{prefix}email_verified_at__isnull": False})
+

@@ -75,7 +75,10 @@ def user_create(
     last_name: str = "",
     language: str = "es",
     session_id: uuid.UUID | str | None = None,
+    verification_base_url: str | None = None,
 ) -> User:
+    """A new account, unverified: with ``verification_base_url`` (the site's root URL, from the request)
+    the verification link is e-mailed after commit (accounts/verification.py)."""
     email = User.objects.normalize_email(email.strip())
     if User.objects.filter(email__iexact=email).exists():
         raise ApplicationError(
@@ -96,6 +99,10 @@ def user_create(
     subscription_start(user=candidate, plan=SubscriptionPlan.objects.get(slug=FREE_PLAN_SLUG))
     if session_id:
         anonymous_session_adopt(session_id=session_id, user=candidate)
+    if verification_base_url:
+        from .verification import email_verification_send
+
+        email_verification_send(user=candidate, base_url=verification_base_url)
     return candidate
 
 
@@ -129,7 +136,16 @@ def user_update(
     time_zone: str | None = None,
     old_password: str | None = None,
     new_password: str | None = None,
+    email: str | None = None,
+    verification_base_url: str = "",
 ) -> User:
+    """A new ``email`` (with the current password in ``old_password``) is not applied here: it waits
+    in pending_email until the link sent to it is opened (accounts/verification.py)."""
+    if email is not None:
+        from .verification import email_change_request
+
+        email_change_request(user=user, new_email=email, password=old_password or "",
+                             base_url=verification_base_url)
     if first_name is not None:
         user.first_name = first_name
     if last_name is not None:

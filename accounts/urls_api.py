@@ -8,6 +8,8 @@ auth_urlpatterns = [
     path("me", api.MeApi.as_view(), name="me"),
     path("refresh", api.RefreshApi.as_view(), name="refresh"),
     path("logout", api.LogoutApi.as_view(), name="logout"),
+    path("verify-email", api.VerifyEmailApi.as_view(), name="verify-email"),
+    path("verify-email/resend", api.VerifyEmailResendApi.as_view(), name="verify-email-resend"),
     path("password-reset", api.PasswordResetApi.as_view(), name="password-reset"),
     path("password-reset/confirm", api.PasswordResetConfirmApi.as_view(), name="password-reset-confirm"),
 ]

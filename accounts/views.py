@@ -14,9 +14,10 @@ from django.views.decorators.http import require_POST
 
 from anclora.core.errors import ApplicationError
 
-from . import password_reset, services
+from . import password_reset, services, verification
 from .forms import (
     DeleteAccountForm,
+    EmailChangeForm,
     LoginForm,
     PasswordChangeForm,
     PasswordResetRequestForm,
@@ -56,6 +57,7 @@ def signup_view(request):
                 **form.cleaned_data,
                 language=translation.get_language() or "es",
                 session_id=request.session.get(ANON_SESSION_KEY),
+                verification_base_url=request.build_absolute_uri("/"),
             )
         except ApplicationError as exc:
             _apply_errors(form, exc)
@@ -63,6 +65,9 @@ def signup_view(request):
             had_session = bool(request.session.get(ANON_SESSION_KEY))
             login(request, user, backend="accounts.backends.EmailBackend")
             messages.success(request, _("¡Bienvenido/a! Tu cuenta está lista."))
+            messages.info(request, _(
+                "Te hemos enviado un enlace a %(email)s: ábrelo para verificar tu email y empezar a ganar "
+                "puntos.") % {"email": user.email})
             if had_session:
                 messages.info(request, _("Tus conversiones anteriores se han movido a tu cuenta."))
             return redirect(_safe_next(request))
@@ -106,6 +111,7 @@ def account_view(request):
     })
     password_form = PasswordChangeForm()
     delete_form = DeleteAccountForm()
+    email_form = EmailChangeForm(prefix="email")
     action = request.POST.get("action")
     if request.method == "POST":
         try:
@@ -125,6 +131,16 @@ def account_view(request):
                     update_session_auth_hash(request, user)
                     messages.success(request, _("Contraseña cambiada."))
                     return redirect("accounts:account")
+            elif action == "email":
+                email_form = EmailChangeForm(request.POST, prefix="email")
+                if email_form.is_valid():
+                    services.user_update(user=user, **email_form.cleaned_data,
+                                         verification_base_url=request.build_absolute_uri("/"))
+                    if user.pending_email:
+                        messages.success(request, _(
+                            "Te hemos enviado un enlace a %(new)s. Hasta que lo abras, sigues entrando con "
+                            "%(old)s.") % {"new": user.pending_email, "old": user.email})
+                    return redirect("accounts:account")
             elif action == "delete":
                 delete_form = DeleteAccountForm(request.POST)
                 if delete_form.is_valid():
@@ -136,10 +152,12 @@ def account_view(request):
                         messages.success(request, _("Tu cuenta ha sido eliminada."))
                         return redirect("home")
         except ApplicationError as exc:
-            target = {"profile": profile_form, "password": password_form}.get(action, delete_form)
+            target = {"profile": profile_form, "password": password_form, "email": email_form}.get(
+                action, delete_form)
             _apply_errors(target, exc)
     return render(request, "accounts/account.html", {
         "profile_form": profile_form, "password_form": password_form, "delete_form": delete_form,
+        "email_form": email_form,
     })
 
 
@@ -204,3 +222,34 @@ def password_reset_confirm_view(request, uidb64, token):
             messages.success(request, _("Contraseña cambiada. Ya puedes iniciar sesión con la nueva."))
             return redirect("accounts:login")
     return render(request, "accounts/password_reset_confirm.html", {"valid_link": True, "form": form})
+
+
+# --- e-mail verification ----------------------------------------------------------
+@never_cache
+def verify_email_view(request, token):
+    """The e-mailed link: a page with one button (a POST, so mail scanners that fetch links do not
+    use it up); the POST verifies the address."""
+    if request.method != "POST":
+        return render(request, "accounts/verify_email.html", {"token": token})
+    try:
+        user = verification.email_verify(token=token)
+    except ApplicationError as exc:
+        return render(request, "accounts/verify_email.html", {"token": token, "error": exc.message},
+                      status=exc.status)
+    messages.success(request, _("¡Email verificado! %(email)s ya es el email de tu cuenta.") % {"email": user.email})
+    if request.user.is_authenticated and request.user.pk == user.pk:
+        return redirect("accounts:account")
+    return redirect("accounts:login")
+
+
+@require_POST
+@login_required
+def verify_email_resend_view(request):
+    try:
+        address = verification.email_verification_resend(
+            user=request.user, base_url=request.build_absolute_uri("/"))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Te hemos enviado un nuevo enlace a %(email)s.") % {"email": address})
+    return redirect(_safe_next(request, "accounts:account"))

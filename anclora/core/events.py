@@ -17,6 +17,10 @@ Events:
 - ``payment_succeeded``(transaction_id, user_id, amount_eur: Decimal): published by billing
   once per transaction when its payment completes (user_id None for anonymous payers);
   gamification pays 10 points per EUR (floored), once per transaction_id.
+- ``email_verified``(user, first_verification: bool): published by accounts.verification.email_verify
+  when a link is opened (first_verification: the account had never been verified; False when a new
+  address replaced a verified one); gamification credits the points held back while unverified (one
+  ledger row, once) and checks early_adopter.
 Gamification handles conversion_completed, user_logged_in and payment_succeeded inside a
 savepoint and logs its own failures, so rewards never fail the publisher.
 """
