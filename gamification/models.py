@@ -19,6 +19,7 @@ class RewardAction(models.TextChoices):
     SHARE = "share", _("compartir en redes")
     REDEMPTION = "redemption", _("canje por créditos")
     ADMIN_GRANT = "admin_grant", _("concedido por el equipo")
+    EMAIL_VERIFIED = "email_verified", _("puntos retenidos hasta verificar el email")
 
 
 class UserReward(models.Model):
@@ -53,6 +54,34 @@ class UserReward(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.action} {self.points:+d}"
+
+
+class HeldReward(models.Model):
+    """Points an account would have earned while its e-mail was not verified: kept here, outside the
+    ledger and the balances, and credited as one ledger row (EMAIL_VERIFIED) when it verifies."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="held_rewards")
+    action = models.CharField(_("acción"), max_length=32, choices=RewardAction.choices)
+    points = models.PositiveIntegerField(_("puntos"))
+    idempotency_key = models.CharField(max_length=128)
+    subject_type = models.CharField(max_length=32, blank=True)
+    subject_id = models.CharField(max_length=64, blank=True)
+    amount_eur = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    created_at = models.DateTimeField(_("fecha"), default=timezone.now)
+    credited_at = models.DateTimeField(_("abonado"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("puntos retenidos")
+        verbose_name_plural = _("puntos retenidos")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "action", "idempotency_key"], name="held_reward_idempotent"),
+            models.CheckConstraint(condition=Q(amount_eur__isnull=True) | Q(amount_eur__gte=0),
+                                   name="held_reward_amount_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.action} +{self.points} (held)"
 
 
 class PeriodPoints(models.Model):

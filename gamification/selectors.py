@@ -12,12 +12,14 @@ from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.selectors import verified_users_q
 from conversions.formats import category_of
 from conversions.models import Conversion
 
 from . import rules
 from .models import (
     Achievement,
+    HeldReward,
     PeriodPoints,
     RewardAction,
     UserAchievement,
@@ -92,8 +94,15 @@ def conversions_in_window(*, user, finished_at: datetime, seconds: int) -> int:
 
 
 def user_is_early_adopter(*, user) -> bool:
-    """Among the first EARLY_ADOPTER_USERS accounts by date joined (the count stops at the limit)."""
-    earlier = User.objects.filter(date_joined__lt=user.date_joined)[: rules.EARLY_ADOPTER_USERS].count()
+    """Among the first EARLY_ADOPTER_USERS *verified* accounts, in the order they verified their e-mail
+    (accounts that predate verification count as verified when they joined); the count stops at the
+    limit. An unverified account is not one."""
+    verified_at = (User.objects.filter(verified_users_q(), pk=user.pk)
+                   .values_list("email_verified_at", flat=True).first())
+    if verified_at is None:
+        return False
+    earlier = User.objects.filter(verified_users_q(), email_verified_at__lt=verified_at)[
+        : rules.EARLY_ADOPTER_USERS].count()
     return earlier < rules.EARLY_ADOPTER_USERS
 
 
@@ -151,7 +160,8 @@ def achievement_dict(achievement: Achievement) -> dict:
 def total_spent_eur(*, user) -> Decimal:
     """What the user paid, from the payment rows of the ledger (each keeps the amount it came from)."""
     total = UserReward.objects.filter(user=user, action=RewardAction.PAYMENT).aggregate(s=Sum("amount_eur"))["s"]
-    return (total or Decimal("0")).quantize(Decimal("0.01"))
+    held = HeldReward.objects.filter(user=user, action=RewardAction.PAYMENT).aggregate(s=Sum("amount_eur"))["s"]
+    return ((total or Decimal("0")) + (held or Decimal("0"))).quantize(Decimal("0.01"))
 
 
 def rewards_profile(*, user) -> dict:
@@ -187,8 +197,8 @@ def rewards_profile(*, user) -> dict:
 
 # --- leaderboard --------------------------------------------------------------------
 def leaderboard_all_time_queryset(*, limit: int) -> QuerySet:
-    """Index scan on accounts.User (-lifetime_points, date_joined, id)."""
-    return (User.objects.filter(is_active=True, lifetime_points__gt=0)
+    """Index scan on accounts.User (-lifetime_points, date_joined, id); verified accounts only."""
+    return (User.objects.filter(verified_users_q(), is_active=True, lifetime_points__gt=0)
             .order_by("-lifetime_points", "date_joined", "id")
             .only("id", "first_name", "last_name", "email", "level", "lifetime_points", "current_streak",
                   "date_joined")[:limit])
@@ -196,9 +206,9 @@ def leaderboard_all_time_queryset(*, limit: int) -> QuerySet:
 
 def leaderboard_period_queryset(*, period: str, start: date, limit: int) -> QuerySet:
     """Points earned in the period (the roll-up of positive ledger rows, so redemptions do not
-    count): index scan on (period, period_start, -points, user_joined, user)."""
-    return (PeriodPoints.objects.filter(period=LEADERBOARD_PERIODS[period], period_start=start, points__gt=0,
-                                        user__is_active=True)
+    count): index scan on (period, period_start, -points, user_joined, user); verified accounts only."""
+    return (PeriodPoints.objects.filter(verified_users_q(prefix="user__"), period=LEADERBOARD_PERIODS[period],
+                                        period_start=start, points__gt=0, user__is_active=True)
             .select_related("user")
             .only("points", "user__id", "user__first_name", "user__last_name", "user__email", "user__level",
                   "user__current_streak")

@@ -18,17 +18,19 @@ from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model
+from django.db.models import Count, F, Model, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.credits import CreditReason, credits_grant
+from accounts.selectors import user_email_verified
 from anclora.core.errors import ApplicationError
 from conversions.models import Conversion
 
 from . import rules, selectors
 from .models import (
     Achievement,
+    HeldReward,
     PeriodPoints,
     RewardAction,
     UserAchievement,
@@ -66,6 +68,30 @@ def user_local_date(user, now: datetime) -> date:
     return now.astimezone(zone_named(getattr(user, "time_zone", None))).date()
 
 
+def _not_verified() -> ApplicationError:
+    message = _("Verifica tu email para ganar y canjear puntos.")
+    return ApplicationError(message, code="email_not_verified", status=403)
+
+
+# Points that never wait for verification: staff grants and the catch-up credit itself.
+UNHELD_ACTIONS = frozenset({RewardAction.ADMIN_GRANT, RewardAction.EMAIL_VERIFIED})
+
+
+def _hold(*, user, action: str, points: int, key: str, subject_type: str, subject_id: str,
+          amount_eur: Decimal | None, created_at: datetime) -> bool:
+    """Keep what an unverified account would have earned (HeldReward); True the first time."""
+    try:
+        with transaction.atomic():
+            HeldReward.objects.create(user_id=user.pk, action=action, points=points, idempotency_key=key,
+                                      subject_type=subject_type, subject_id=subject_id, amount_eur=amount_eur,
+                                      created_at=created_at)
+    except IntegrityError:
+        if HeldReward.objects.filter(user_id=user.pk, action=action, idempotency_key=key).exists():
+            return False
+        raise
+    return True
+
+
 def _lock_user(user) -> None:
     """Serialise the rewards work of one user (FOR NO KEY UPDATE: ledger inserts are not blocked)."""
     User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk", flat=True).first()
@@ -89,11 +115,21 @@ def rewards_award(
     Positive points raise total_points and lifetime_points; negative points (redemptions)
     lower total_points only, and only if the balance covers them (ApplicationError otherwise).
     The level follows lifetime points and never drops.
+
+    An account whose e-mail is not verified earns nothing yet: positive points (but staff grants) are
+    held (HeldReward; True the first time, as if paid) and credited in one row when it verifies
+    (rewards_on_email_verified); a held (action, key) is never paid again afterwards.
     """
     points = int(points)
     subject_type, subject_id = _subject_fields(subject)
     key = str(idempotency_key)[:128]
     created_at = now or timezone.now()
+    if points > 0 and action not in UNHELD_ACTIONS:
+        if not user_email_verified(user=user):
+            return _hold(user=user, action=action, points=points, key=key, subject_type=subject_type,
+                         subject_id=subject_id, amount_eur=amount_eur, created_at=created_at)
+        if HeldReward.objects.filter(user_id=user.pk, action=action, idempotency_key=key).exists():
+            return False  # held before verification, credited by the catch-up row
     try:
         with transaction.atomic():  # savepoint: a duplicate key leaves the outer transaction usable
             UserReward.objects.create(
@@ -169,7 +205,10 @@ def achievements_ensure() -> int:
 
 @transaction.atomic
 def achievement_unlock(*, user, achievement_id: str, now: datetime | None = None) -> bool:
-    """Unlock once and award the achievement's own points once. False if already unlocked."""
+    """Unlock once and award the achievement's own points once. False if already unlocked, and
+    for an account whose e-mail is not verified (it unlocks nothing until then)."""
+    if not user_email_verified(user=user):
+        return False
     achievement = Achievement.objects.filter(pk=achievement_id).first()
     if achievement is None:
         logger.warning("achievement %s is not seeded; run manage.py seed", achievement_id)
@@ -304,6 +343,18 @@ def challenges_update(*, user, now: datetime | None = None, kinds: set[str] | No
 
 
 # --- event handlers -----------------------------------------------------------------
+def _conversion_count_achievements(*, user) -> list[str]:
+    """The achievements the user's completed conversions as a whole have earned (counts, formats,
+    categories); the per-conversion ones (big file, speed) are judged when each one completes."""
+    stats = selectors.conversion_stats(user=user)
+    wanted = [slug for count, slug in rules.CONVERSION_COUNT_ACHIEVEMENTS if stats.completed >= count]
+    if stats.target_formats >= rules.FORMAT_EXPLORER_TARGETS:
+        wanted.append("format_explorer")
+    if rules.ALL_ROUNDER_CATEGORIES <= stats.categories:
+        wanted.append("all_rounder")
+    return wanted
+
+
 @transaction.atomic
 def rewards_on_conversion_completed(*, conversion_id, now: datetime | None = None) -> bool:
     """+10 per completed conversion (+50 bonus on the first ever), a streak day, achievements,
@@ -323,19 +374,14 @@ def rewards_on_conversion_completed(*, conversion_id, now: datetime | None = Non
     streak_touch(user=user, now=now)
 
     finished_at = conversion.finished_at or now
-    stats = selectors.conversion_stats(user=user)
     unlocked = selectors.unlocked_achievement_ids(user=user)
-    wanted = [slug for count, slug in rules.CONVERSION_COUNT_ACHIEVEMENTS if stats.completed >= count]
+    wanted = _conversion_count_achievements(user=user)
     if conversion.source.size > rules.BIG_FILE_ACHIEVEMENT_BYTES:
         wanted.append("big_file")
     if "speed_demon" not in unlocked and selectors.conversions_in_window(
         user=user, finished_at=finished_at, seconds=rules.SPEED_DEMON_WINDOW_SECONDS
     ) >= rules.SPEED_DEMON_COUNT:
         wanted.append("speed_demon")
-    if stats.target_formats >= rules.FORMAT_EXPLORER_TARGETS:
-        wanted.append("format_explorer")
-    if rules.ALL_ROUNDER_CATEGORIES <= stats.categories:
-        wanted.append("all_rounder")
     _unlock_missing(user=user, slugs=wanted, unlocked=unlocked, now=now)
     _check_early_adopter(user=user, unlocked=unlocked, now=now)
     challenges_update(user=user, now=now, kinds={"conversions", "formats", "big_files"}, at=finished_at)
@@ -406,11 +452,39 @@ def on_payment_succeeded(*, transaction_id, user_id=None, amount_eur=None, **_ex
         rewards_on_payment(transaction_id=transaction_id, user_id=user_id, amount_eur=amount_eur)
 
 
+@transaction.atomic
+def rewards_on_email_verified(*, user, now: datetime | None = None) -> bool:
+    """The account's e-mail is verified: what was held back is credited as ONE ledger row
+    (EMAIL_VERIFIED, key "email_verified": once per account, however often it verifies), then
+    the achievements the completed conversions have earned and early_adopter are unlocked (each pays
+    its own points, as always). True when the catch-up row was written now."""
+    now = now or timezone.now()
+    _lock_user(user)
+    credited = False
+    held = HeldReward.objects.filter(user_id=user.pk, credited_at__isnull=True)
+    totals = held.aggregate(points=Sum("points"), rows=Count("id"))
+    if totals["points"]:
+        credited = rewards_award(user=user, action=RewardAction.EMAIL_VERIFIED, points=totals["points"],
+                                 idempotency_key="email_verified", subject=("held_rewards", totals["rows"]),
+                                 now=now)
+        if credited:
+            held.update(credited_at=now)
+    unlocked = selectors.unlocked_achievement_ids(user=user)
+    _unlock_missing(user=user, slugs=_conversion_count_achievements(user=user), unlocked=unlocked, now=now)
+    _check_early_adopter(user=user, unlocked=unlocked, now=now)
+    return credited
+
+
+def on_email_verified(*, user, **_extra) -> None:
+    rewards_on_email_verified(user=user)
+
+
 def event_handlers() -> dict:
     return {
         "conversion_completed": _safely(on_conversion_completed, "conversion_completed"),
         "user_logged_in": _safely(on_user_logged_in, "user_logged_in"),
         "payment_succeeded": _safely(on_payment_succeeded, "payment_succeeded"),
+        "email_verified": _safely(on_email_verified, "email_verified"),
     }
 
 
@@ -424,6 +498,8 @@ class AwardResult:
 
 def rewards_feedback(*, user, conversion_id) -> AwardResult:
     """15 points for feedback on one of the user's completed conversions, once per conversion."""
+    if not user_email_verified(user=user):
+        raise _not_verified()
     conversion = selectors.completed_conversions(user=user).filter(pk=conversion_id).first()
     if conversion is None:
         raise ApplicationError(_("Conversión no encontrada."), code="not_found", status=404,
@@ -436,6 +512,8 @@ def rewards_feedback(*, user, conversion_id) -> AwardResult:
 
 def rewards_share(*, user, now: datetime | None = None) -> AwardResult:
     """20 points for sharing, once per user-local day."""
+    if not user_email_verified(user=user):
+        raise _not_verified()
     now = now or timezone.now()
     awarded = rewards_award(user=user, action=RewardAction.SHARE, points=rules.POINTS_SHARE,
                             idempotency_key=user_local_date(user, now).isoformat(), now=now)
@@ -473,7 +551,10 @@ def _validate_redemption(points) -> int:
 def rewards_redeem_credits(*, user, points) -> Redemption:
     """100 points = 1 conversion credit; at least 100 and a multiple of 100 (anything else is
     refused with 400, never rounded). The balance can never go negative, even under
-    concurrent requests: the debit is a conditional UPDATE (total_points >= points)."""
+    concurrent requests: the debit is a conditional UPDATE (total_points >= points). An account whose
+    e-mail is not verified cannot redeem (403 email_not_verified)."""
+    if not user_email_verified(user=user):
+        raise _not_verified()
     value = _validate_redemption(points)
     credits = value // rules.POINTS_PER_CREDIT
     key = uuid.uuid4().hex

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from accounts.selectors import user_email_verified
 from anclora.core.errors import ApplicationError
 
 from . import rules, selectors, services
@@ -33,6 +34,7 @@ def rewards_page(request):
             return redirect(f"{request.path}?period={period}")
         status = 400
     request.user.refresh_from_db()
+    email_verified = user_email_verified(user=request.user)
     profile = selectors.rewards_profile(user=request.user)
     challenges = selectors.challenges_with_progress(challenges=services.challenges_current(), user=request.user)
     context = {
@@ -44,6 +46,7 @@ def rewards_page(request):
         "periods": [("all_time", _("Histórico")), ("monthly", _("Este mes")), ("weekly", _("Esta semana"))],
         "form": form,
         "points_per_credit": rules.POINTS_PER_CREDIT,
-        "can_redeem": request.user.total_points >= rules.MIN_REDEMPTION,
+        "email_verified": email_verified,
+        "can_redeem": email_verified and request.user.total_points >= rules.MIN_REDEMPTION,
     }
     return render(request, "gamification/rewards.html", context, status=status)

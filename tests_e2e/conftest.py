@@ -73,8 +73,11 @@ def offline(settings):
 def make_user(transactional_db):
     from accounts import services as account_services
 
-    def make(email: str, **extra):
-        return account_services.user_create(email=email, password=PASSWORD, **extra)
+    def make(email: str, verified: bool = True, **extra):
+        from accounts.tests.factories import verified as verified_user
+
+        user = account_services.user_create(email=email, password=PASSWORD, **extra)
+        return verified_user(user) if verified else user
 
     return make
 

@@ -94,8 +94,11 @@ def post_webhook(client, payload: bytes, signature: str | None = None):
 
 @pytest.fixture
 def make_user(db):
-    def make(**extra):
-        return account_services.user_create(email=f"bill{next(_n)}@example.com", password=PASSWORD, **extra)
+    def make(verified=True, **extra):
+        from accounts.tests.factories import verified as verified_user
+
+        user = account_services.user_create(email=f"bill{next(_n)}@example.com", password=PASSWORD, **extra)
+        return verified_user(user) if verified else user
 
     return make
 

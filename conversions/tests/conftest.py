@@ -10,9 +10,12 @@ _n = itertools.count()
 
 @pytest.fixture
 def make_user(db):
-    def make(**extra):
-        return account_services.user_create(email=f"conv{next(_n)}@example.com", password=PASSWORD,
+    def make(verified=True, **extra):
+        from accounts.tests.factories import verified as verified_user
+
+        user = account_services.user_create(email=f"conv{next(_n)}@example.com", password=PASSWORD,
                                             **extra)
+        return verified_user(user) if verified else user
 
     return make
 

@@ -28,8 +28,11 @@ def _seeded_achievements(request):
 
 @pytest.fixture
 def make_user(db):
-    def make(**extra):
+    def make(verified=True, **extra):
+        """Verified (when it joined) unless verified=False: only verified accounts earn rewards."""
         extra.setdefault("email", f"rewards{next(_n)}@example.com")
+        if verified:
+            extra.setdefault("email_verified_at", extra.get("date_joined") or timezone.now())
         return User.objects.create_user(password=PASSWORD, **extra)
 
     return make
