@@ -74,10 +74,13 @@ class RegisterApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: AuthOutputSerializer})
     def post(self, request):
+        from .abuse import signup_slot  # sign-ups per client address (429 with Retry-After)
+
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_create(**data.validated_data,
-                                    verification_base_url=request.build_absolute_uri("/"))
+        with signup_slot(request):
+            user = services.user_create(**data.validated_data,
+                                        verification_base_url=request.build_absolute_uri("/"))
         return _auth_response(user, _("Usuario registrado exitosamente"), status.HTTP_201_CREATED)
 
 

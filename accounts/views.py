@@ -50,17 +50,22 @@ def _safe_next(request, default="home"):
 def signup_view(request):
     if request.user.is_authenticated:
         return redirect("home")
+    from .abuse import signup_slot  # sign-ups per client address
+
     form = SignupForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.user_create(
-                **form.cleaned_data,
-                language=translation.get_language() or "es",
-                session_id=request.session.get(ANON_SESSION_KEY),
-                verification_base_url=request.build_absolute_uri("/"),
-            )
+            with signup_slot(request):
+                user = services.user_create(
+                    **form.cleaned_data,
+                    language=translation.get_language() or "es",
+                    session_id=request.session.get(ANON_SESSION_KEY),
+                    verification_base_url=request.build_absolute_uri("/"),
+                )
         except ApplicationError as exc:
             _apply_errors(form, exc)
+            status = 429 if exc.status == 429 else status
         else:
             had_session = bool(request.session.get(ANON_SESSION_KEY))
             login(request, user, backend="accounts.backends.EmailBackend")
@@ -71,7 +76,7 @@ def signup_view(request):
             if had_session:
                 messages.info(request, _("Tus conversiones anteriores se han movido a tu cuenta."))
             return redirect(_safe_next(request))
-    return render(request, "accounts/signup.html", {"form": form})
+    return render(request, "accounts/signup.html", {"form": form}, status=status)
 
 
 def login_view(request):

@@ -6,8 +6,10 @@ ConversionCharge per conversion; `charge_give_back` (on `conversion_failed`) ret
 Redemption rules, file by file in the order sent:
 - allowance: the plan's monthly_conversions per period (Gratuito 5, Básico 50, Pro/Enterprise
   unlimited), counted from non-refunded allowance charges since the period start; anonymous
-  sessions get Gratuito's per session and calendar month (UTC). A file above the plan's size
-  limit is never covered by the allowance.
+  sessions get Gratuito's per session and calendar month (UTC), and all anonymous sessions of
+  one client address share at most ANONYMOUS_FREE_CONVERSIONS_PER_ADDRESS a calendar month
+  (AnonymousAllowanceUse, locked after the session row; a give-back returns the slot). A file
+  above the plan's size limit is never covered by the allowance.
 - credit: one `conversion_credits` per file, spent with a conditional update (never negative).
 - payment: one unconsumed TransactionItem of a completed ConversionTransaction of the same owner
   (the one named by `transaction_id`, else any of the owner's) with the same source/target
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -38,7 +41,7 @@ from conversions.authorization import Authorization, Limits, PlannedConversion
 from storage.owners import Owner
 
 from . import pricing, selectors, services
-from .models import ConversionCharge, ConversionTransaction, TransactionItem
+from .models import AnonymousAllowanceUse, ConversionCharge, ConversionTransaction, TransactionItem
 
 MB = 1024 * 1024
 DUE = "due"  # a file nothing covers yet: it must be paid
@@ -54,6 +57,7 @@ class Decision:
 class EntitlementAuthorization(Authorization):
     decisions: list[Decision] = field(default_factory=list)
     plan_priority: bool = False
+    anonymous_use_id: int | None = None  # the address's monthly counter the allowance charges also count in
 
     def attach(self, conversions) -> None:
         from conversions.models import Conversion
@@ -62,8 +66,9 @@ class EntitlementAuthorization(Authorization):
         for conversion, decision in zip(conversions, self.decisions, strict=True):
             kind, item = decision.kind, decision.item
             priority = self.plan_priority or kind != ConversionCharge.Kind.ALLOWANCE
-            ConversionCharge.objects.create(conversion=conversion, kind=kind, item=item,
-                                            transaction_id=item.transaction_id if item else None)
+            ConversionCharge.objects.create(
+                conversion=conversion, kind=kind, item=item, transaction_id=item.transaction_id if item else None,
+                anonymous_use_id=self.anonymous_use_id if kind == ConversionCharge.Kind.ALLOWANCE else None)
             if item is not None:
                 TransactionItem.objects.filter(pk=item.pk).update(consumed_by=conversion, consumed_at=now)
                 # The payment counts as used once every file it paid for is converting.
@@ -157,6 +162,17 @@ def _decide(planned: list[PlannedConversion], *, plan, remaining: int | None, cr
     return decisions
 
 
+def _address_use_locked(owner: Owner, period_start) -> AnonymousAllowanceUse | None:
+    """The anonymous caller's address counter for this month, locked (after the session row)."""
+    if owner.user is not None or owner.address is None:
+        return None
+    from accounts.abuse import address_hash
+
+    key = {"address_hash": address_hash(owner.address, "anon-allowance"), "month": period_start.date()}
+    AnonymousAllowanceUse.objects.get_or_create(**key)
+    return AnonymousAllowanceUse.objects.select_for_update().get(**key)
+
+
 class EntitlementAuthorizer:
     def limits(self, *, owner: Owner, use_credit: bool = False, transaction_id=None) -> Limits:
         plan = plan_for_user(owner.user)
@@ -186,6 +202,12 @@ class EntitlementAuthorizer:
         plan = plan_for_user(owner.user)
         used = selectors.allowance_used(owner=owner, since=period_start)
         remaining = None if plan.monthly_conversions is None else max(0, plan.monthly_conversions - used)
+        address_use = _address_use_locked(owner, period_start)
+        address_exhausted = False
+        if address_use is not None:
+            address_left = max(0, settings.ANONYMOUS_FREE_CONVERSIONS_PER_ADDRESS - address_use.count)
+            address_exhausted = remaining is None or address_left < remaining  # the address is what binds
+            remaining = address_left if remaining is None else min(remaining, address_left)
         credits = 0
         if use_credit and owner.user is not None:
             credits = User.objects.values_list("conversion_credits", flat=True).get(pk=owner.user.pk)
@@ -193,7 +215,8 @@ class EntitlementAuthorizer:
         decisions = _decide(planned, plan=plan, remaining=remaining, credits=credits, items=items)
         if any(d.kind == DUE for d in decisions):
             raise _payment_required(owner=owner, planned=planned, decisions=decisions, plan=plan, used=used,
-                                    remaining=remaining, credits=credits, transaction_id=transaction_id)
+                                    remaining=remaining, credits=credits, transaction_id=transaction_id,
+                                    address_exhausted=address_exhausted)
         credits_needed = sum(1 for d in decisions if d.kind == ConversionCharge.Kind.CREDIT)
         if credits_needed:
             try:
@@ -204,9 +227,13 @@ class EntitlementAuthorizer:
                 raise _payment_required(owner=owner, planned=planned, decisions=decisions, plan=plan, used=used,
                                         remaining=remaining, credits=0, transaction_id=transaction_id) from short
         priority = plan.priority_queue or any(d.kind != ConversionCharge.Kind.ALLOWANCE for d in decisions)
+        allowance_taken = sum(1 for d in decisions if d.kind == ConversionCharge.Kind.ALLOWANCE)
+        if address_use is not None and allowance_taken:
+            AnonymousAllowanceUse.objects.filter(pk=address_use.pk).update(count=F("count") + allowance_taken)
         return EntitlementAuthorization(paid_by=decisions[0].kind, priority=priority,
                                         details={"decisions": [d.kind for d in decisions]},
-                                        decisions=decisions, plan_priority=plan.priority_queue)
+                                        decisions=decisions, plan_priority=plan.priority_queue,
+                                        anonymous_use_id=address_use.pk if address_use is not None else None)
 
 
 def _quote(*, owner: Owner | None, planned: list[PlannedConversion], decisions: list[Decision], plan, used: int,
@@ -257,7 +284,7 @@ def _quote(*, owner: Owner | None, planned: list[PlannedConversion], decisions: 
 
 
 def _payment_required(*, owner: Owner, planned, decisions, plan, used: int, remaining: int | None, credits: int,
-                      transaction_id) -> ApplicationError:
+                      transaction_id, address_exhausted: bool = False) -> ApplicationError:
     from anclora.core.templatetags.ui import money, plan_name
 
     details = _quote(owner=owner, planned=planned, decisions=decisions, plan=plan, used=used, credits=credits)
@@ -268,7 +295,12 @@ def _payment_required(*, owner: Owner, planned, decisions, plan, used: int, rema
     covered = len(decisions) - due
     values = {"plan": plan_name(plan.name), "price": money(Decimal(str(details["amount_due"]))),
               "n": len(decisions), "covered": covered, "due": due}
-    if covered:
+    if address_exhausted:
+        details["allowance"]["per_address"] = settings.ANONYMOUS_FREE_CONVERSIONS_PER_ADDRESS
+    if address_exhausted and not covered:
+        message = _("Las conversiones gratuitas sin cuenta desde tu conexión se han agotado este mes. "
+                    "Puedes pagar %(price)s o crear una cuenta gratuita.") % values
+    elif covered:
         message = ngettext(
             "Tu plan (%(plan)s), tus créditos o pagos anteriores cubren %(covered)d de estos %(n)d archivos; "
             "el que falta cuesta %(price)s.",
@@ -295,6 +327,9 @@ def payment_quote(*, owner: Owner | None, planned: list[PlannedConversion], use_
         start, _end = selectors.allowance_period(owner=owner)
         used = selectors.allowance_used(owner=owner, since=start)
         remaining = None if plan.monthly_conversions is None else max(0, plan.monthly_conversions - used)
+        address_left = selectors.anonymous_address_left(owner=owner, since=start)
+        if address_left is not None:
+            remaining = address_left if remaining is None else min(remaining, address_left)
         credits = owner.user.conversion_credits if (use_credit and owner.user is not None) else 0
         items = _paid_items(owner, None)
     decisions = _decide(planned, plan=plan, remaining=remaining, credits=credits, items=items)

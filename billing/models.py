@@ -105,6 +105,32 @@ class TransactionItem(models.Model):
         return f"{self.source_format}→{self.target_format} {self.file_size_mb} MB · {self.amount}"
 
 
+class AnonymousAllowanceUse(models.Model):
+    """Free conversions charged to anonymous sessions from one client address in one calendar month (UTC).
+
+    Every anonymous session has Gratuito's allowance, but all sessions of one address share at most
+    ANONYMOUS_FREE_CONVERSIONS_PER_ADDRESS a month: a new session_id does not reopen the free plan.
+    The address is kept only as an HMAC-SHA256 under SECRET_KEY (accounts.abuse.address_hash). The
+    row is locked while an allowance is decided; `count` moves with F() (give-backs included).
+    """
+
+    address_hash = models.CharField(max_length=64)
+    month = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("cuota anónima por dirección")
+        verbose_name_plural = _("cuotas anónimas por dirección")
+        constraints = [
+            models.UniqueConstraint(fields=["address_hash", "month"], name="anonymous_allowance_use_unique"),
+            models.CheckConstraint(condition=Q(count__gte=0), name="anonymous_allowance_use_count_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.address_hash[:12]}… {self.month:%Y-%m}: {self.count}"
+
+
 class ConversionCharge(models.Model):
     """What one conversion consumed; `refunded` once given back (failed or cancelled job)."""
 
@@ -121,6 +147,9 @@ class ConversionCharge(models.Model):
     refunded = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
+    # An anonymous allowance charge also counts for the caller's address (given back with it).
+    anonymous_use = models.ForeignKey(AnonymousAllowanceUse, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
 
     class Meta:
         verbose_name = _("cargo de conversión")

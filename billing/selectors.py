@@ -16,7 +16,7 @@ from conversions.models import Conversion
 from conversions.selectors import load_label
 from storage.owners import Owner
 
-from .models import ConversionCharge, ConversionTransaction, StripeSubscription
+from .models import AnonymousAllowanceUse, ConversionCharge, ConversionTransaction, StripeSubscription
 
 _load_cache: dict[str, tuple[float, str]] = {}
 
@@ -72,6 +72,17 @@ def allowance_used(*, owner: Owner, since: datetime) -> int:
     return charges.filter(conversion__session=owner.session, conversion__user__isnull=True).count()
 
 
+def anonymous_address_left(*, owner: Owner, since: datetime) -> int | None:
+    """Free anonymous conversions left this month for the owner's address (None: not bounded here)."""
+    if owner.user is not None or owner.address is None:
+        return None
+    from accounts.abuse import address_hash
+
+    used = AnonymousAllowanceUse.objects.filter(address_hash=address_hash(owner.address, "anon-allowance"),
+                                                month=since.date()).values_list("count", flat=True).first() or 0
+    return max(0, settings.ANONYMOUS_FREE_CONVERSIONS_PER_ADDRESS - used)
+
+
 def entitlement_status(*, owner: Owner | None, now=None) -> dict:
     """What would pay for the caller's next conversion (the convert page shows it)."""
     if owner is None:
@@ -83,9 +94,13 @@ def entitlement_status(*, owner: Owner | None, now=None) -> dict:
     start, end = allowance_period(owner=owner, now=now)
     used = allowance_used(owner=owner, since=start)
     limit = plan.monthly_conversions
+    remaining = None if limit is None else max(0, limit - used)
+    address_left = anonymous_address_left(owner=owner, since=start)
+    if address_left is not None:  # every anonymous session of the address shares a monthly bound
+        remaining = address_left if remaining is None else min(remaining, address_left)
     return {
         "plan": plan.slug, "plan_name": plan.name, "allowance_limit": limit, "allowance_used": used,
-        "allowance_remaining": None if limit is None else max(0, limit - used), "period_end": end,
+        "allowance_remaining": remaining, "period_end": end,
         "conversion_credits": owner.user.conversion_credits if owner.user else 0,
     }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Q
 
@@ -13,6 +13,9 @@ from accounts.models import AnonymousSession, User
 class Owner:
     user: User | None = None
     session: AnonymousSession | None = None
+    # The client address bucket of the request that named this anonymous owner (accounts.abuse):
+    # billing bounds the free anonymous allowance per address. None when not from a request.
+    address: str | None = field(default=None, compare=False)
 
     def __post_init__(self):
         if self.user is None and self.session is None:
@@ -57,6 +60,7 @@ def owner_from_request(request, *, create: bool = False) -> Owner | None:
     without it, an unknown caller is None (and sees nothing).
     """
     from accounts import services as account_services
+    from accounts.abuse import address_bucket, anonymous_session_slot
     from accounts.models import AnonymousSession
 
     user = getattr(request, "user", None)
@@ -65,13 +69,18 @@ def owner_from_request(request, *, create: bool = False) -> Owner | None:
     session_id = session_id_from_request(request)
     if session_id:
         if create:
-            return Owner(session=account_services.anonymous_session_get_or_create(session_id=session_id))
+            sid = account_services.parse_session_id(session_id)  # 400 on garbage
+            if not AnonymousSession.objects.filter(pk=sid).exists():
+                anonymous_session_slot(request)  # an unknown id opens a new session: counted per address
+            return Owner(session=account_services.anonymous_session_get_or_create(session_id=sid),
+                         address=address_bucket(request))
         account_services.parse_session_id(session_id)  # 400 on garbage
         session = AnonymousSession.objects.filter(pk=session_id).first()
-        return Owner(session=session) if session else None
+        return Owner(session=session, address=address_bucket(request)) if session else None
     if create:
+        anonymous_session_slot(request)  # new anonymous sessions per address and hour (429 beyond)
         session = account_services.anonymous_session_get_or_create()
         if hasattr(request, "session"):
             request.session[SESSION_KEY] = str(session.session_id)
-        return Owner(session=session)
+        return Owner(session=session, address=address_bucket(request))
     return None
