@@ -9,7 +9,7 @@ Stored keys never hold the address itself: an HMAC-SHA256 of it under SECRET_KEY
 - Sign-ups: SIGNUP_ADDRESS_LIMIT accounts per SIGNUP_WINDOW_SECONDS per address (page and
   API). A slot is taken before the account is created and given back if the creation fails
   (a mistyped password does not use it up).
-- New anonymous sessions: ANONYMOUS_SESSIONS_PER_ADDRESS_HOUR per address and hour.
+- New anonymous sessions through the API: ANONYMOUS_SESSIONS_PER_ADDRESS_HOUR per address and hour.
 """
 
 from __future__ import annotations

@@ -66,11 +66,15 @@ def owner_from_request(request, *, create: bool = False) -> Owner | None:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return Owner(user=user)
+    # API callers (a DRF request) are capped in new sessions per address; a page keeps its session in
+    # the browser's cookie, and a cookie-less visit to a page must still render (the free allowance is
+    # bounded per address either way).
+    capped = hasattr(request, "query_params")
     session_id = session_id_from_request(request)
     if session_id:
         if create:
             sid = account_services.parse_session_id(session_id)  # 400 on garbage
-            if not AnonymousSession.objects.filter(pk=sid).exists():
+            if capped and not AnonymousSession.objects.filter(pk=sid).exists():
                 anonymous_session_slot(request)  # an unknown id opens a new session: counted per address
             return Owner(session=account_services.anonymous_session_get_or_create(session_id=sid),
                          address=address_bucket(request))
@@ -78,7 +82,8 @@ def owner_from_request(request, *, create: bool = False) -> Owner | None:
         session = AnonymousSession.objects.filter(pk=session_id).first()
         return Owner(session=session, address=address_bucket(request)) if session else None
     if create:
-        anonymous_session_slot(request)  # new anonymous sessions per address and hour (429 beyond)
+        if capped:
+            anonymous_session_slot(request)  # new anonymous sessions per address and hour (429 beyond)
         session = account_services.anonymous_session_get_or_create()
         if hasattr(request, "session"):
             request.session[SESSION_KEY] = str(session.session_id)

@@ -169,3 +169,8 @@ def test_sign_ups_per_address_are_throttled_on_the_page():
                                   "first_name": "", "last_name": ""})
     assert resp.status_code == 429
     assert "Demasiadas cuentas creadas desde esta dirección" in resp.content.decode()
+
+
+def test_the_home_page_still_renders_for_cookie_less_visitors(settings):
+    settings.ANONYMOUS_SESSIONS_PER_ADDRESS_HOUR = 2
+    assert [Client(REMOTE_ADDR=HOME).get("/").status_code for _ in range(4)] == [200] * 4
