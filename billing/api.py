@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import plan_for_user, plan_list
 from anclora.core.bounds import INT32_MAX
 from anclora.core.pagination import paginated_response, paginated_schema
+from anclora.core.permissions import IsVerifiedStaff
 from storage.owners import owner_from_request
 
 from . import pricing, selectors, services
@@ -261,7 +262,7 @@ class TransactionPayTestApi(APIView):
 
 
 class TransactionRefundApi(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsVerifiedStaff]
 
     @extend_schema(request=None, responses={200: TransactionOutputSerializer})
     def post(self, request, transaction_id):

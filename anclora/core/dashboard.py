@@ -4,11 +4,12 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from anclora.core.bounds import BIGINT_MAX
+from anclora.core.permissions import IsVerifiedStaff
 
 from .stats import admin_stats, daily_series
 
@@ -38,7 +39,7 @@ def dashboard_view(request):
 
 
 class AdminStatsApi(APIView):
-    permission_classes = [IsAuthenticated, IsAdminUser]
+    permission_classes = [IsAuthenticated, IsVerifiedStaff]
 
     class SystemStatsSerializer(serializers.Serializer):
         total_users = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)

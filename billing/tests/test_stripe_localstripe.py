@@ -195,12 +195,14 @@ def _completed(api_client):
     return body, intent
 
 
-def test_refund_twice_refunds_once(api_client, localstripe, admin_user):
+def test_refund_twice_refunds_once(api_client, localstripe, admin_user, otp_login):
     body, intent = _completed(api_client)
-    staff = type(api_client)()
-    staff.force_authenticate(admin_user)
     url = f"/api/payments/transactions/{body['transaction_id']}/refund"
     assert api_client.post(url).status_code in (401, 403)
+    password_only = type(api_client)()
+    password_only.force_authenticate(admin_user)  # a staff JWT without the second factor
+    assert password_only.post(url).status_code == 403
+    staff = otp_login(type(api_client)(), admin_user)
     first = staff.post(url)
     assert first.status_code == 200, first.content
     assert first.json()["status"] == "refunded" and first.json()["refunded_amount"] == 0.07
@@ -361,7 +363,7 @@ def test_webhook_delivered_by_localstripe_to_the_live_server(live_server, locals
     assert PaymentIntent.objects.get(id=body["payment_intent_id"]).stripe_data["status"] == "succeeded"
 
 
-def test_payments_are_stored_and_synced_by_djstripe(api_client, localstripe, admin_user):
+def test_payments_are_stored_and_synced_by_djstripe(api_client, localstripe, admin_user, otp_login):
     """Our transaction is linked to dj-stripe's copy of the PaymentIntent; a refund syncs Charge and Refund."""
     from djstripe.models import Charge, PaymentIntent, Refund
 
@@ -370,8 +372,7 @@ def test_payments_are_stored_and_synced_by_djstripe(api_client, localstripe, adm
     assert tx.djstripe_payment_intent == PaymentIntent.objects.get(id=body["payment_intent_id"])
     assert tx.djstripe_payment_intent.stripe_data["status"] == "succeeded"
     assert Event.objects.filter(type="payment_intent.succeeded").count() == 1
-    staff = type(api_client)()
-    staff.force_authenticate(admin_user)
+    staff = otp_login(type(api_client)(), admin_user)
     assert staff.post(f"/api/payments/transactions/{tx.pk}/refund").status_code == 200
     charge = Charge.objects.get(id=_charge_id(intent))
     assert charge.stripe_data["amount_refunded"] == 7

@@ -38,17 +38,19 @@ def _transaction(user, amount, status, refunded="0.00", completed_at=None):
     )
 
 
-def test_stats_permission_matrix(staff, member):
+def test_stats_permission_matrix(staff, member, otp_login):
     client = APIClient()
     assert client.get("/api/admin/stats").status_code == 401
     client.force_authenticate(member)
     resp = client.get("/api/admin/stats")
     assert resp.status_code == 403 and resp.json()["code"] == "permission_denied"
-    client.force_authenticate(staff)
-    assert client.get("/api/admin/stats").status_code == 200
+    client.force_authenticate(staff)  # a staff JWT proves only the password
+    assert client.get("/api/admin/stats").status_code == 403
+    client.force_authenticate(None)
+    assert otp_login(client, staff).get("/api/admin/stats").status_code == 200
 
 
-def test_stats_figures_from_known_data(staff, member, sample):
+def test_stats_figures_from_known_data(staff, member, sample, otp_login):
     client = APIClient()
     client.force_authenticate(member)
     upload(client, [sample("png"), sample("png")], "jpg")
@@ -58,8 +60,8 @@ def test_stats_figures_from_known_data(staff, member, sample):
     _transaction(member, "9.99", "pending")
     _transaction(member, "3.00", "completed", completed_at=timezone.now() - timedelta(days=3))
     cache.clear()
-    client.force_authenticate(staff)
-    body = client.get("/api/admin/stats").json()
+    client.force_authenticate(None)
+    body = otp_login(client, staff).get("/api/admin/stats").json()
     stats = body["system_stats"]
     assert stats["total_users"] == User.objects.count() == 2, list(User.objects.values_list("email", flat=True))
     assert stats["total_conversions"] == 2 and stats["conversions_today"] == 2
