@@ -196,6 +196,7 @@ def user_deactivate(*, user: User) -> User:
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=False)
         user_refresh_tokens_revoke(user)
+        events.publish("user_deactivated", user=user)
     user.refresh_from_db(fields=["is_active"])
     return user
 

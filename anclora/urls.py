@@ -16,6 +16,7 @@ api_urlpatterns = [
     path("files/", include("storage.urls_api")),
     path("payments/", include("billing.urls_api")),
     path("rewards/", include("gamification.urls_api")),
+    path("", include("apikeys.urls_api")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("admin/stats", dashboard.AdminStatsApi.as_view(), name="admin-stats"),
@@ -29,6 +30,7 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("", include("gamification.urls")),
     path("", include("storage.urls")),
+    path("", include("apikeys.urls")),
     # Through the admin site's own check: staff with the second factor only.
     path("admin/dashboard/", admin.site.admin_view(dashboard.dashboard_view), name="dashboard"),
     path("admin/", admin.site.urls),

@@ -13,6 +13,7 @@ from accounts.selectors import plan_for_user, plan_list
 from anclora.core.bounds import INT32_MAX
 from anclora.core.pagination import paginated_response, paginated_schema
 from anclora.core.permissions import IsVerifiedStaff
+from idempotency.decorators import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from storage.owners import owner_from_request
 
 from . import pricing, selectors, services
@@ -152,7 +153,9 @@ class CreatePaymentIntentApi(APIView):
         test_mode = serializers.BooleanField()
         items = TransactionItemOutputSerializer(many=True)
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer},
+                   parameters=[IDEMPOTENCY_KEY_PARAMETER])
+    @idempotent
     def post(self, request):
         raw = request.data.get("conversion_request") if hasattr(request.data, "get") else None
         raw_list = request.data.get("conversion_requests") if hasattr(request.data, "get") else None

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from anclora.core.bounds import BIGINT_MAX
 from anclora.core.errors import ApplicationError
 from anclora.core.pagination import paginated_response, paginated_schema
+from idempotency.decorators import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from storage.owners import owner_from_request
 
 from . import downloads, selectors, services
@@ -105,7 +106,9 @@ class ConvertApi(APIView):
         batch_id = serializers.UUIDField()
         conversions = ConversionOutputSerializer(many=True)
 
-    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={202: OutputSerializer})
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={202: OutputSerializer},
+                   parameters=[IDEMPOTENCY_KEY_PARAMETER])
+    @idempotent
     def post(self, request):
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > settings.MAX_UPLOAD_MB * 1024 * 1024:

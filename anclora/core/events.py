@@ -10,6 +10,8 @@ and defer side effects with transaction.on_commit.
 Events:
 - ``anonymous_session_adopted``(session_id, user): move the session's rows to the user.
 - ``user_deleting``(user): remove what the user owns (bytes included) before the row goes.
+- ``user_deactivated``(user): published by accounts.services.user_deactivate after the account is
+  switched off; apikeys revokes the user's API keys.
 - ``conversion_completed``(conversion_id): billing and gamification react.
 - ``conversion_failed``(conversion_id): give back what the conversion consumed.
 - ``user_logged_in``(user): published by accounts.services.user_login (page and API);

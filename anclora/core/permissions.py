@@ -15,6 +15,8 @@ class IsVerifiedStaff(BasePermission):
         user = request.user
         if not (user and user.is_authenticated and user.is_staff):
             return False
+        if getattr(request.auth, "is_api_key", False):
+            return False  # an API key never acts as staff, whoever owns it
         if not settings.ADMIN_REQUIRE_2FA:
             return True
         session_user = getattr(request._request, "user", None)  # wrapped by django_otp's OTPMiddleware

@@ -31,6 +31,8 @@ PERIODIC_TASKS: dict[str, tuple[str, str, dict, str]] = {
                           {"minute": "0", "hour": "0", "day_of_week": "1"}, "priority"),
     "refresh-streaks": ("gamification.tasks.streaks_refresh_task", "crontab",
                         {"minute": "15", "hour": "0"}, "priority"),
+    "purge-idempotency-keys": ("idempotency.tasks.idempotency_records_purge_task", "crontab",
+                               {"minute": "25"}, "priority"),
 }
 
 

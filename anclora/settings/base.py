@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "conversions",
     "billing",
     "gamification",
+    "rest_framework_api_key",
+    "apikeys",
+    "idempotency",
 ]
 
 MIDDLEWARE = [
@@ -248,8 +251,11 @@ API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "apikeys.authentication.ApiKeyAuthentication",  # Authorization: Api-Key <key>, scoped
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Per API key (apikeys.throttling); JWT, session and anonymous callers have their own limits.
+    "DEFAULT_THROTTLE_CLASSES": ["apikeys.throttling.ApiKeyRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
@@ -263,6 +269,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "anclora.core.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+
+# Requests per API key ("120/min", "5000/hour", …); beyond it 429 with Retry-After.
+API_KEY_THROTTLE_RATE = env.str("API_KEY_THROTTLE_RATE", default="120/min")
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(hours=env.int("JWT_ACCESS_HOURS", default=24)),
