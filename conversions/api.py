@@ -34,13 +34,15 @@ class ConversionOutputSerializer(serializers.ModelSerializer):
     status_url = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
+    source_url = serializers.SerializerMethodField()
+    fetching = serializers.SerializerMethodField()
 
     class Meta:
         model = Conversion
         fields = ["id", "batch_id", "status", "original_filename", "original_format", "target_format",
                   "conversion_type", "file_size_mb", "quality", "progress", "engine", "paid_by",
                   "error", "error_code", "created_at", "started_at", "finished_at", "expires_at",
-                  "status_url", "download_url"]
+                  "status_url", "download_url", "source_url", "fetching"]
 
     def get_expires_at(self, obj) -> str:
         stored = obj.output or obj.source
@@ -56,6 +58,14 @@ class ConversionOutputSerializer(serializers.ModelSerializer):
 
     def get_error(self, obj) -> str | None:
         return obj.error_message or None
+
+    def get_source_url(self, obj) -> str | None:
+        """The URL an import was downloaded from (null for uploaded files)."""
+        return (obj.options or {}).get("source_url")
+
+    def get_fetching(self, obj) -> bool:
+        """An import whose download has not finished yet (the job is `pending` meanwhile)."""
+        return obj.status == Conversion.Status.PENDING and (obj.options or {}).get("import") == "fetching"
 
 
 class SupportedFormatsApi(APIView):
@@ -93,13 +103,36 @@ class ConvertApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         file = serializers.ListField(child=serializers.FileField(allow_empty_file=True), min_length=1,
-                                     max_length=20)
+                                     max_length=20, required=False,
+                                     help_text="the files; or `source_url`, exactly one of them")
+        source_url = serializers.URLField(
+            max_length=2048, required=False,
+            help_text="import from a public http(s) URL instead of `file`: the worker downloads it "
+                      "(plan size limit, time and redirect limits, public addresses only); the job "
+                      "stays `pending` with `fetching: true` meanwhile, and payment is decided when "
+                      "the download has finished (a refusal fails the job)")
         target_format = serializers.CharField(max_length=16)
         quality = serializers.CharField(max_length=16, required=False, default="standard")
         session_id = serializers.UUIDField(required=False, allow_null=True)
         use_credit = serializers.BooleanField(required=False, default=False)
         transaction_id = serializers.UUIDField(required=False, allow_null=True)
         webhook_url = serializers.URLField(max_length=2048, required=False, allow_blank=True, default="")
+
+        SOURCES = ("file", "source_url")
+
+        def to_internal_value(self, data):
+            """Exactly one source, said beside any other field's error."""
+            one_source = sum(bool(data.get(name)) for name in self.SOURCES) == 1
+            missing = {"file": [_("Envía exactamente uno de: %(fields)s.") % {"fields": ", ".join(self.SOURCES)}]}
+            try:
+                values = super().to_internal_value(data)
+            except serializers.ValidationError as exc:
+                if not one_source and isinstance(exc.detail, dict):
+                    exc.detail.setdefault("file", missing["file"])
+                raise
+            if not one_source:
+                raise serializers.ValidationError(missing)
+            return values
 
     class OutputSerializer(serializers.Serializer):
         session_id = serializers.UUIDField(allow_null=True)
@@ -115,19 +148,29 @@ class ConvertApi(APIView):
             raise ApplicationError(_("El archivo supera el tamaño máximo permitido."),
                                    code="file_too_large", status=413)
         raw = request.data  # a QueryDict, or {} when the request has no body at all
+        files = raw.getlist("file") if hasattr(raw, "getlist") else []
         data = self.InputSerializer(data={**{k: raw.get(k) for k in raw if k != "file"},
-                                          "file": raw.getlist("file") if hasattr(raw, "getlist") else []})
+                                          **({"file": files} if files else {})})
         data.is_valid(raise_exception=True)
         values = data.validated_data
         owner = owner_from_request(request, create=True)
-        conversions = services.conversion_request(
-            owner=owner,
-            uploads=[services.Upload(path=Path(f.temporary_file_path()), name=f.name or "archivo",
-                                     size=f.size) for f in values["file"]],
-            target_format=values["target_format"], quality=values["quality"],
-            use_credit=values["use_credit"], transaction_id=values.get("transaction_id"),
-            webhook_url=values["webhook_url"],
-        )
+        if values.get("source_url"):
+            from uploads.imports import url_import_request
+
+            conversions = url_import_request(
+                owner=owner, source_url=values["source_url"], target_format=values["target_format"],
+                quality=values["quality"], use_credit=values["use_credit"],
+                transaction_id=values.get("transaction_id"), webhook_url=values["webhook_url"],
+            )
+        else:
+            conversions = services.conversion_request(
+                owner=owner,
+                uploads=[services.Upload(path=Path(f.temporary_file_path()), name=f.name or "archivo",
+                                         size=f.size) for f in values["file"]],
+                target_format=values["target_format"], quality=values["quality"],
+                use_credit=values["use_credit"], transaction_id=values.get("transaction_id"),
+                webhook_url=values["webhook_url"],
+            )
         return Response({
             "session_id": str(owner.session.pk) if owner.session else None,
             "batch_id": str(conversions[0].batch_id),

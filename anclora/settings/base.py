@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "conversions",
     "billing",
     "gamification",
+    "uploads",
     "rest_framework_api_key",
     "apikeys",
     "idempotency",
@@ -331,6 +332,10 @@ CONVERSION_ENGINE_TIME_LIMIT = env.int(
 # Who pays for conversions (see conversions/authorization.py); billing replaces it.
 CONVERSION_AUTHORIZER = "billing.entitlements.EntitlementAuthorizer"
 CONVERSION_WEBHOOK_ALLOW_PRIVATE = env.bool("CONVERSION_WEBHOOK_ALLOW_PRIVATE", default=False)
+# Import from a URL (uploads/fetch.py): total time, redirects; private addresses only for tests.
+URL_IMPORT_ALLOW_PRIVATE = env.bool("URL_IMPORT_ALLOW_PRIVATE", default=False)
+URL_IMPORT_TIMEOUT = env.int("URL_IMPORT_TIMEOUT", default=300)
+URL_IMPORT_MAX_REDIRECTS = env.int("URL_IMPORT_MAX_REDIRECTS", default=5)
 CONVERSION_WORKERS = env.int("CONVERSION_WORKERS", default=1)
 CELERY_TASK_ROUTES = {
     "anclora.core.tasks.*": {"queue": "priority"},

@@ -1,0 +1,151 @@
+"""Import from a URL: the request creates the job, the worker downloads and then it is an upload.
+
+Payment is decided when the download has finished (the size is unknown before): the request
+checks only what it can (target, quality, webhook, URL syntax); the worker then runs the same
+checks as a multipart upload (`conversions.services._inspect`: plan size limit, magic bytes,
+supported pair) and the same authorizer (allowance, credit, payment). A refusal there — 402
+included — fails the job with the message the upload would have got, and nothing is consumed.
+
+While the download runs the job is `pending` with `options["import"] == "fetching"` and a
+placeholder source row (no bytes, already marked deleted so nothing retries or serves it).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from anclora.core.errors import ApplicationError
+from conversions import services as conversion_services
+from conversions.authorization import PlannedConversion, get_authorizer
+from conversions.formats import conversion_type
+from conversions.models import Conversion
+from conversions.webhooks import webhook_url_allowed
+from storage import services as storage_services
+from storage.models import StoredFile
+from storage.owners import Owner
+
+from .fetch import FetchError, fetch_to_file, filename_from, url_syntax_check
+
+logger = logging.getLogger(__name__)
+
+FETCHING = "fetching"
+FETCHED = "fetched"
+
+
+def conversion_is_fetching(conversion: Conversion) -> bool:
+    return (conversion.options or {}).get("import") == FETCHING
+
+
+def url_import_request(*, owner: Owner, source_url: str, target_format: str, quality: str = "standard",
+                       use_credit: bool = False, transaction_id=None, webhook_url: str = "") -> list[Conversion]:
+    """Create the job (pending, fetching) and enqueue the download on commit."""
+    target = conversion_services._validate_target(target_format)
+    quality = conversion_services._validate_quality(quality)
+    if webhook_url and not webhook_url_allowed(webhook_url):
+        raise ApplicationError(_("webhook_url debe ser una URL http(s) pública."), code="invalid_webhook_url",
+                               details={"webhook_url": [_("Solo se admiten direcciones http(s) públicas.")]})
+    try:
+        url_syntax_check(source_url)
+    except FetchError as exc:
+        raise ApplicationError(exc.message, code=exc.code, details={"source_url": [exc.message]}) from exc
+    name = storage_services.safe_filename(filename_from(source_url, None))
+    now = timezone.now()
+    with transaction.atomic():
+        placeholder = StoredFile.objects.create(
+            **owner.fields(), kind=StoredFile.Kind.ORIGINAL, storage_name=f"url-import/{uuid.uuid4().hex}",
+            original_filename=name, file_format="", size=0, content_type="", checksum="",
+            expires_at=now + storage_services.retention_for(owner), is_deleted=True, deleted_at=now,
+        )
+        conversion = Conversion.objects.create(
+            **owner.fields(), batch_id=uuid.uuid4(), source=placeholder, original_format="",
+            target_format=target, conversion_type="", quality=quality, webhook_url=webhook_url or "",
+            options={"import": FETCHING, "source_url": source_url, "use_credit": bool(use_credit),
+                     "transaction_id": str(transaction_id) if transaction_id else None},
+        )
+        address = owner.address
+        transaction.on_commit(lambda: url_import_enqueue(conversion_id=conversion.pk, address=address))
+    return [conversion]
+
+
+def url_import_enqueue(*, conversion_id, address: str | None = None) -> None:
+    from .tasks import url_import_run
+
+    # The client address only travels in the task message (billing bounds anonymous use per address).
+    url_import_run.apply_async(args=[str(conversion_id)], kwargs={"address": address}, queue="default")
+
+
+def url_import_execute(*, conversion_id, address: str | None = None) -> str:
+    """Download, check, authorize, then hand the job to the normal pipeline. Returns the status."""
+    conversion = (Conversion.objects.select_related("user", "session", "source")
+                  .filter(pk=conversion_id).first())
+    if conversion is None or conversion.status != Conversion.Status.PENDING or not conversion_is_fetching(conversion):
+        return "skipped"
+    options = conversion.options
+    owner = Owner(user=conversion.user, session=conversion.session if conversion.user is None else None,
+                  address=address)
+    use_credit, transaction_id = options.get("use_credit", False), options.get("transaction_id")
+    with tempfile.TemporaryDirectory(prefix="anclora-import-") as workdir:
+        try:
+            max_bytes = conversion_services.max_upload_bytes_for(owner=owner, use_credit=use_credit,
+                                                                 transaction_id=transaction_id)
+            fetched = fetch_to_file(options["source_url"], Path(workdir) / "download", max_bytes=max_bytes)
+            name = storage_services.safe_filename(fetched.filename)
+            upload = conversion_services.Upload(path=fetched.path, name=name, size=fetched.size)
+            source = conversion_services._inspect(upload, conversion.target_format, max_bytes)
+            return _hand_over(conversion=conversion, owner=owner, upload=upload, source=source,
+                              use_credit=use_credit, transaction_id=transaction_id)
+        except (FetchError, ApplicationError) as exc:
+            logger.info("url import %s failed: %s", conversion_id, exc.code)
+            return conversion_services.conversion_fail(conversion_id=conversion_id, code=exc.code,
+                                                       message=exc.message)
+
+
+def _hand_over(*, conversion, owner, upload, source, use_credit, transaction_id) -> str:
+    planned = [PlannedConversion(source_format=source, target_format=conversion.target_format,
+                                 size_bytes=upload.size, quality=conversion.quality, name=upload.name)]
+    with transaction.atomic():
+        locked = Conversion.objects.select_for_update().get(pk=conversion.pk)
+        if locked.status != Conversion.Status.PENDING or not conversion_is_fetching(locked):
+            return locked.status  # cancelled while downloading: nothing consumed, nothing stored
+        auth = get_authorizer().authorize(owner=owner, planned=planned, use_credit=use_credit,
+                                          transaction_id=transaction_id)
+        stored = storage_services.stored_file_create(
+            owner=owner, path=upload.path, kind=StoredFile.Kind.ORIGINAL, original_filename=upload.name,
+            file_format=source, content_type=conversion_services.CONTENT_TYPES[source],
+        )
+        placeholder_id = locked.source_id
+        locked.source = stored
+        locked.original_format = source
+        locked.conversion_type = conversion_type(source, locked.target_format)
+        locked.paid_by = auth.paid_by
+        locked.priority = auth.priority
+        locked.options = {**locked.options, "import": FETCHED}
+        locked.save(update_fields=["source", "original_format", "conversion_type", "paid_by", "priority",
+                                   "options", "updated_at"])
+        auth.attach([locked])
+        StoredFile.objects.filter(pk=placeholder_id, size=0, is_deleted=True).delete()
+        transaction.on_commit(lambda: conversion_services.conversion_enqueue(conversion=locked))
+    return Conversion.Status.PENDING
+
+
+def url_imports_fail_stale(*, now=None) -> int:
+    """Downloads whose worker vanished (the task has its own time limit): fail them."""
+    now = now or timezone.now()
+    limit = timedelta(seconds=settings.URL_IMPORT_TIMEOUT + settings.CELERY_TASK_TIME_LIMIT + 300)
+    stale = Conversion.objects.filter(status=Conversion.Status.PENDING, options__import=FETCHING,
+                                      created_at__lt=now - limit)
+    failed = 0
+    for conversion_id in stale.values_list("pk", flat=True):
+        conversion_services.conversion_fail(conversion_id=conversion_id, code="source_timeout",
+                                            message=_("La descarga de la URL de origen tardó demasiado."))
+        failed += 1
+    return failed
