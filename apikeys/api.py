@@ -26,6 +26,10 @@ class ApiKeyOutputSerializer(serializers.Serializer):
     revoked_at = serializers.DateTimeField(allow_null=True)
 
 
+# Managed with a session or a JWT only (a key is refused with 403 api_key_not_allowed).
+MANAGE_AUTH = [{"jwtAuth": []}, {"cookieAuth": []}]
+
+
 class ApiKeyListCreateApi(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -38,12 +42,13 @@ class ApiKeyListCreateApi(APIView):
     class CreatedOutputSerializer(ApiKeyOutputSerializer):
         key = serializers.CharField(max_length=200, help_text="the full key: shown only in this response")
 
-    @extend_schema(operation_id="api_keys_list", responses={200: paginated_schema(ApiKeyOutputSerializer)})
+    @extend_schema(operation_id="api_keys_list", auth=MANAGE_AUTH,
+                   responses={200: paginated_schema(ApiKeyOutputSerializer)})
     def get(self, request):
         return paginated_response(request, selectors.api_key_list_for_user(user=request.user),
                                   ApiKeyOutputSerializer, view=self)
 
-    @extend_schema(request=InputSerializer, responses={201: CreatedOutputSerializer})
+    @extend_schema(request=InputSerializer, auth=MANAGE_AUTH, responses={201: CreatedOutputSerializer})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -55,7 +60,7 @@ class ApiKeyListCreateApi(APIView):
 class ApiKeyRevokeApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={204: None})
+    @extend_schema(auth=MANAGE_AUTH, responses={204: None})
     def delete(self, request, key_id):
         api_key = selectors.api_key_get_for_user(user=request.user, key_id=key_id)
         services.api_key_revoke(api_key=api_key)

@@ -21,7 +21,8 @@ HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
-    HEADER, str, OpenApiParameter.HEADER, required=False,
+    HEADER, {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[!-~]+$"},
+    OpenApiParameter.HEADER, required=False,
     description=(
         "Repetir la petición con la misma clave (y el mismo cuerpo) devuelve la misma respuesta sin repetir "
         "el trabajo; con otro cuerpo, 409 idempotency_conflict. Se recuerda 24 h, por usuario o sesión. / "
