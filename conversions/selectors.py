@@ -53,3 +53,12 @@ def load_label(depth_per_worker: float) -> str:
     if depth_per_worker < 10:
         return "medium"
     return "high"
+
+
+def conversion_get(*, conversion_id) -> Conversion | None:
+    """One conversion by id, whoever owns it (for reactions to domain events, not for requests)."""
+    return Conversion.objects.select_related("source", "output").filter(pk=conversion_id).first()
+
+
+def conversion_list_for_batch(*, batch_id) -> QuerySet[Conversion]:
+    return Conversion.objects.select_related("source").filter(batch_id=batch_id).order_by("created_at")

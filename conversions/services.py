@@ -269,8 +269,7 @@ def _conversion_complete(*, conversion: Conversion, owner: Owner, path: Path, fi
         if not done:  # cancelled (or reaped) meanwhile: drop the output
             storage_services.stored_file_delete(stored_file=output)
             return Conversion.objects.values_list("status", flat=True).get(pk=conversion.pk)
-        events.publish("conversion_completed", conversion_id=conversion.pk)
-        _notify_webhook(conversion.pk)
+        events.publish("conversion_completed", conversion_id=conversion.pk)  # webhooks/ signs and sends
     return Conversion.Status.COMPLETED
 
 
@@ -282,7 +281,6 @@ def conversion_fail(*, conversion_id, message: str, code: str = "conversion_fail
         )
         if failed:
             events.publish("conversion_failed", conversion_id=conversion_id)
-            _notify_webhook(conversion_id)
     return Conversion.Status.FAILED
 
 
@@ -353,26 +351,3 @@ def conversion_retry(*, conversion: Conversion) -> bool:
         if retried:
             transaction.on_commit(lambda: conversion_enqueue(conversion=conversion))
     return bool(retried)
-
-
-def conversion_webhook_send(*, conversion_id) -> int | None:
-    from django.urls import reverse
-
-    from .webhooks import webhook_post
-
-    conversion = Conversion.objects.filter(pk=conversion_id).exclude(webhook_url="").first()
-    if conversion is None:
-        return None
-    payload = {"id": str(conversion.pk), "status": conversion.status, "batch_id": str(conversion.batch_id),
-               "original_format": conversion.original_format, "target_format": conversion.target_format,
-               "error": conversion.error_message or None,
-               "download_url": reverse("api:conversions:download", args=[conversion.pk])
-               if conversion.status == Conversion.Status.COMPLETED else None}
-    return webhook_post(conversion.webhook_url, payload)
-
-
-def _notify_webhook(conversion_id) -> None:
-    if Conversion.objects.filter(pk=conversion_id).exclude(webhook_url="").exists():
-        from .tasks import conversion_webhook_task
-
-        transaction.on_commit(lambda: conversion_webhook_task.delay(str(conversion_id)))

@@ -50,8 +50,3 @@ def conversion_run(self, conversion_id: str) -> str:
 @shared_task
 def conversions_reap_task() -> dict:
     return services.conversions_reap()
-
-
-@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=3)
-def conversion_webhook_task(conversion_id: str) -> int | None:
-    return services.conversion_webhook_send(conversion_id=conversion_id)

@@ -1,27 +1,17 @@
-"""Notify a caller's webhook_url when its conversion ends (completed, failed or cancelled).
+"""Which webhook destinations are acceptable (the deliveries themselves are the webhooks app's).
 
-The URL must be http(s) and, unless CONVERSION_WEBHOOK_ALLOW_PRIVATE is set, resolve to a
-public address: a webhook must not become a way to reach the service's internal network.
+A webhook_url must be http(s) and, unless CONVERSION_WEBHOOK_ALLOW_PRIVATE is set, resolve to a
+public address: a webhook must not become a way to reach the service's internal network. The
+webhooks app checks the resolved address again at connect time.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
-import logging
 import socket
-import urllib.request
 from urllib.parse import urlsplit
 
 from django.conf import settings
-
-logger = logging.getLogger(__name__)
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
@@ -51,19 +41,3 @@ def webhook_url_allowed(url: str) -> bool:
     except socket.gaierror:
         return False
     return all(address_is_public(info[4][0]) for info in infos)
-
-
-def webhook_post(url: str, payload: dict, *, timeout: float = 5.0) -> int | None:
-    if not webhook_url_allowed(url):
-        logger.warning("webhook refused (not a public http(s) URL): %s", url)
-        return None
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json",
-                                              "User-Agent": "AncloraConverter-Webhook/1"})
-    opener = urllib.request.build_opener(_NoRedirect)
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            return response.status
-    except Exception as exc:  # noqa: BLE001 - a receiver's failure never affects the job
-        logger.info("webhook to %s failed: %s", url, exc)
-        return None

@@ -12,8 +12,10 @@ Events:
 - ``user_deleting``(user): remove what the user owns (bytes included) before the row goes.
 - ``user_deactivated``(user): published by accounts.services.user_deactivate after the account is
   switched off; apikeys revokes the user's API keys.
-- ``conversion_completed``(conversion_id): billing and gamification react.
-- ``conversion_failed``(conversion_id): give back what the conversion consumed.
+- ``conversion_completed``(conversion_id): billing and gamification react; webhooks records a signed
+  ``conversion.completed`` delivery (and ``batch.completed`` after commit when the batch has ended).
+- ``conversion_failed``(conversion_id): give back what the conversion consumed (also published on
+  cancel); webhooks records ``conversion.failed``.
 - ``user_logged_in``(user): published by accounts.services.user_login (page and API);
   gamification pays the daily login points and counts a streak day.
 - ``payment_succeeded``(transaction_id, user_id, amount_eur: Decimal): published by billing

@@ -26,6 +26,8 @@ PERIODIC_TASKS: dict[str, tuple[str, str, dict, str]] = {
     "reap-stuck-conversions": ("conversions.tasks.conversions_reap_task", "interval",
                                {"every": 5}, "priority"),
     "uploads-cleanup": ("uploads.tasks.uploads_cleanup_task", "crontab", {"minute": "20"}, "priority"),
+    "webhook-deliveries-due": ("webhooks.tasks.webhook_deliveries_due_task", "interval",
+                               {"every": 1}, "priority"),
     "roll-subscription-periods": ("billing.tasks.subscription_periods_roll_task", "crontab",
                                   {"minute": "10", "hour": "0"}, "priority"),
     "weekly-challenges": ("gamification.tasks.weekly_challenges_task", "crontab",

@@ -25,6 +25,8 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or installation_secret(VAR_DIR, "
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The public address of this installation: absolute links sent outside a request (webhook payloads).
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
 
 INSTALLED_APPS = [
     # django.contrib.admin with our default site: staff pass a second factor (accounts/admin_site.py)
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "storage",
     "conversions",
     "billing",
+    "webhooks",
     "gamification",
     "uploads",
     "rest_framework_api_key",

@@ -36,9 +36,11 @@ def test_webhook_called_on_completion(api_client, sample, receiver, settings):
     settings.CONVERSION_WEBHOOK_ALLOW_PRIVATE = True
     url, received = receiver
     body = upload(api_client, [sample("png")], "jpg", webhook_url=url).json()
-    assert len(received) == 1
-    assert received[0]["id"] == body["conversions"][0]["id"]
-    assert received[0]["status"] == "completed" and received[0]["download_url"].endswith("/download")
+    assert len(received) == 1  # signed and retried by the webhooks app (webhooks/tests)
+    assert received[0]["type"] == "conversion.completed"
+    conversion = received[0]["data"]["conversion"]
+    assert conversion["id"] == body["conversions"][0]["id"]
+    assert conversion["status"] == "completed" and conversion["download_url"].endswith("/download")
 
 
 @pytest.mark.parametrize("private", [False, True])
