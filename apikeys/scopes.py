@@ -43,6 +43,16 @@ SCOPES_BY_ROUTE: dict[str, dict[str, str]] = {
     "api:rewards:redeem-credits": {"POST": BILLING},
     # who am I
     "api:auth:me": {"GET": READ},
+    # webhooks (per-account endpoints, delivery log, signing secret)
+    "api:webhooks:endpoints": {"GET": READ, "POST": CONVERT},
+    "api:webhooks:endpoint": {"DELETE": CONVERT},
+    "api:webhooks:deliveries": {"GET": READ},
+    "api:webhooks:redeliver": {"POST": CONVERT},
+    "api:webhooks:secret": {"GET": CONVERT},  # the secret lets its holder forge deliveries: not `read`
+    "api:webhooks:secret-rotate": {"POST": CONVERT},
+    # resumable uploads (part of converting: a tus client's HEAD/PATCH carry the same key)
+    "api:uploads:create": {"POST": CONVERT},
+    "api:uploads:detail": {"GET": CONVERT, "PATCH": CONVERT, "DELETE": CONVERT},
 }
 
 

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter
@@ -82,14 +83,22 @@ def _valid_key(raw: str) -> str:
     return raw
 
 
+def _over_upload_cap(request) -> bool:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return length > settings.MAX_UPLOAD_MB * 1024 * 1024
+
+
 def idempotent(view_method):
     """Wrap a view's post(): with an Idempotency-Key header, the work happens once per caller and key."""
 
     @functools.wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
         raw = request.headers.get(HEADER)
-        if raw is None:
-            return view_method(self, request, *args, **kwargs)
+        if raw is None or _over_upload_cap(request):
+            return view_method(self, request, *args, **kwargs)  # (over the cap: the view's 413, unread)
         key = _valid_key(raw)
         claim = services.idempotency_claim(owner_key=_owner_key(request), key=key,
                                            request_hash=request_fingerprint(request))
