@@ -253,3 +253,14 @@ def test_account_page_creates_shows_once_and_revokes(client, make_user):
     assert "script" in again and f"{api_key.prefix}." not in again  # shown once
     client.post("/account/api-keys/", {"action": "revoke", "key_id": api_key.prefix})
     assert ApiKey.objects.get(user=user).revoked
+
+
+def test_keys_reach_the_webhook_endpoints_within_their_scopes(make_user, make_key):
+    user = make_user()
+    reader = key_client(make_key(user, scopes=["read"]))
+    assert reader.get("/api/webhooks/endpoints").status_code == 200
+    assert reader.get("/api/webhooks/deliveries").status_code == 200
+    refused = reader.get("/api/webhooks/secret")  # the signing secret is not a `read` matter
+    assert refused.status_code == 403 and "convert" in refused.json()["error"]
+    writer = key_client(make_key(user, scopes=["convert"]))
+    assert writer.get("/api/webhooks/secret").status_code == 200
