@@ -116,7 +116,11 @@ class ConvertApi(APIView):
         session_id = serializers.UUIDField(required=False, allow_null=True)
         use_credit = serializers.BooleanField(required=False, default=False)
         transaction_id = serializers.UUIDField(required=False, allow_null=True)
-        webhook_url = serializers.URLField(max_length=2048, required=False, allow_blank=True, default="")
+        webhook_url = serializers.URLField(
+            max_length=2048, required=False, allow_blank=True, default="",
+            help_text="public http(s) URL told when each job ends (conversion.completed / conversion.failed), "
+                      "signed with the caller's secret (Anclora-Signature); events, payload, signature and "
+                      "retries: POST /api/webhooks/endpoints (callbacks)")
 
         SOURCES = ("file", "source_url")
 

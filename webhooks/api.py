@@ -29,7 +29,7 @@ Events: `conversion.completed`, `conversion.failed` (also for a cancelled job, s
 (an anonymous caller's: `GET /api/webhooks/secret?session_id=…`). Receivers should dedupe on the event id."""
 
 
-class EventConversionSerializer(serializers.Serializer):
+class WebhookEventConversionSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     batch_id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=["completed", "failed", "cancelled"])
@@ -41,37 +41,33 @@ class EventConversionSerializer(serializers.Serializer):
     error_code = serializers.CharField(required=False, allow_null=True)
 
 
-class EventBatchSerializer(serializers.Serializer):
+class WebhookEventBatchSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     total = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
     completed = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
     failed = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
     cancelled = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
-    conversions = EventConversionSerializer(many=True)
+    conversions = WebhookEventConversionSerializer(many=True)
 
 
-class EventSerializer(serializers.Serializer):
+class WebhookEventSerializer(serializers.Serializer):
     id = serializers.UUIDField(help_text="the same on every retry and redelivery")
     type = serializers.CharField(help_text=", ".join(EVENT_TYPES))
     created = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX, help_text="unix seconds")
     data = inline_serializer("WebhookEventData", {
-        "conversion": EventConversionSerializer(required=False, help_text="conversion.* events"),
-        "batch": EventBatchSerializer(required=False, help_text="batch.completed"),
+        "conversion": WebhookEventConversionSerializer(required=False, help_text="conversion.* events"),
+        "batch": WebhookEventBatchSerializer(required=False, help_text="batch.completed"),
     })
 
 
 _RECEIVER = extend_schema(
     summary="Webhook event (sent by Anclora to your URL)", description=SIGNATURE_DOC,
-    parameters=[OpenApiParameter("Anclora-Signature", str, OpenApiParameter.HEADER, required=True,
-                                 description="t=<unix>,v1=<hex HMAC-SHA256 of '<t>.<body>'>"),
-                OpenApiParameter("Anclora-Event-Id", str, OpenApiParameter.HEADER),
-                OpenApiParameter("Anclora-Event-Type", str, OpenApiParameter.HEADER)],
-    request=EventSerializer, responses={200: None},
+    request=WebhookEventSerializer, responses={200: None},
 )
 CALLBACKS = [OpenApiCallback(name, "{$request.body#/url}", _RECEIVER) for name in EVENT_TYPES]
 
 
-class EndpointOutputSerializer(serializers.ModelSerializer):
+class WebhookEndpointOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookEndpoint
         fields = ["id", "url", "events", "active", "created_at"]
@@ -79,7 +75,7 @@ class EndpointOutputSerializer(serializers.ModelSerializer):
     events = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_TYPES))
 
 
-class DeliveryOutputSerializer(serializers.ModelSerializer):
+class WebhookDeliveryOutputSerializer(serializers.ModelSerializer):
     event_type = serializers.CharField(help_text=", ".join(EVENT_TYPES))
     attempts = serializers.IntegerField(min_value=0, max_value=32767)
     last_response_code = serializers.IntegerField(min_value=0, max_value=32767, allow_null=True)
@@ -99,18 +95,19 @@ class EndpointListApi(APIView):
         events = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_TYPES), min_length=1,
                                        max_length=len(EVENT_TYPES), required=False, default=list(EVENT_TYPES))
 
-    @extend_schema(operation_id="webhooks_endpoints_list", responses={200: paginated_schema(EndpointOutputSerializer)})
+    @extend_schema(operation_id="webhooks_endpoints_list",
+                   responses={200: paginated_schema(WebhookEndpointOutputSerializer)})
     def get(self, request):
         return paginated_response(request, selectors.webhook_endpoint_list(user=request.user),
-                                  EndpointOutputSerializer, view=self)
+                                  WebhookEndpointOutputSerializer, view=self)
 
     @extend_schema(operation_id="webhooks_endpoints_create", description=SIGNATURE_DOC, request=InputSerializer,
-                   responses={201: EndpointOutputSerializer}, callbacks=CALLBACKS)
+                   responses={201: WebhookEndpointOutputSerializer}, callbacks=CALLBACKS)
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         endpoint = services.webhook_endpoint_create(user=request.user, **data.validated_data)
-        return Response(EndpointOutputSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+        return Response(WebhookEndpointOutputSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
 
 class EndpointDetailApi(APIView):
@@ -129,23 +126,23 @@ class DeliveryListApi(APIView):
     class QuerySerializer(serializers.Serializer):
         endpoint = serializers.UUIDField(required=False, help_text="only this endpoint's deliveries")
 
-    @extend_schema(parameters=[QuerySerializer], responses={200: paginated_schema(DeliveryOutputSerializer)})
+    @extend_schema(parameters=[QuerySerializer], responses={200: paginated_schema(WebhookDeliveryOutputSerializer)})
     def get(self, request):
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         deliveries = selectors.webhook_delivery_list(user=request.user,
                                                      endpoint_id=query.validated_data.get("endpoint"))
-        return paginated_response(request, deliveries, DeliveryOutputSerializer, view=self)
+        return paginated_response(request, deliveries, WebhookDeliveryOutputSerializer, view=self)
 
 
 class DeliveryRedeliverApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={202: DeliveryOutputSerializer})
+    @extend_schema(request=None, responses={202: WebhookDeliveryOutputSerializer})
     def post(self, request, delivery_id):
         delivery = selectors.webhook_delivery_get(user=request.user, delivery_id=delivery_id)
         again = services.webhook_delivery_redeliver(delivery=delivery)
-        return Response(DeliveryOutputSerializer(again).data, status=status.HTTP_202_ACCEPTED)
+        return Response(WebhookDeliveryOutputSerializer(again).data, status=status.HTTP_202_ACCEPTED)
 
 
 class SecretOutputSerializer(serializers.Serializer):

@@ -261,8 +261,9 @@ def webhook_deliveries_due(*, now=None) -> int:
 @transaction.atomic
 def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
     """By hand: the same event (id and body) again to the same destination, as a new logged delivery."""
-    if delivery.endpoint_id is None and not delivery.url:
-        raise ApplicationError(_("Entrega no encontrada."), code="not_found", status=404)
+    if WebhookDelivery.objects.filter(redelivery_of=delivery, status=WebhookDelivery.Status.PENDING).exists():
+        raise ApplicationError(_("Ya hay un reenvío de esta entrega en curso."), code="redelivery_pending",
+                               status=409)
     again = WebhookDelivery.objects.create(
         user=delivery.user, session=delivery.session, endpoint=delivery.endpoint,
         url=delivery.endpoint.url if delivery.endpoint else delivery.url,

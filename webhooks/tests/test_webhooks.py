@@ -171,13 +171,21 @@ def test_redeliver_by_hand(api_client, make_user, receiver, private_ok):
         ("succeeded", 1, delivery.pk, delivery.event_id)
     assert len(receiver.requests) == 7 and receiver.requests[-1]["body"] == receiver.requests[0]["body"]
 
+    # One redelivery at a time per delivery: a second click while one is pending is a 409.
+    receiver.codes = [500]
+    assert api_client.post(f"/api/webhooks/deliveries/{delivery.pk}/redeliver").status_code == 202
+    busy = api_client.post(f"/api/webhooks/deliveries/{delivery.pk}/redeliver")
+    assert busy.status_code == 409 and busy.json()["code"] == "redelivery_pending"
+    WebhookDelivery.objects.filter(redelivery_of=delivery, status="pending").update(status="failed")
+    assert len(receiver.requests) == 8
+
     # The account page's button does the same.
     from django.test import Client
 
     page = Client()
     page.force_login(user)
     assert page.post(f"/account/webhooks/deliveries/{delivery.pk}/redeliver/").status_code == 302
-    assert len(receiver.requests) == 8
+    assert len(receiver.requests) == 9
 
 
 def test_redirects_are_not_followed(make_user, receiver, private_ok):
@@ -364,3 +372,16 @@ def test_account_page_section(client, make_user, receiver, private_ok):
     client.force_login(user)
     client.post(f"/account/webhooks/endpoints/{endpoint.pk}/delete/")
     assert not WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+
+
+def test_api_docs_describe_events_and_signature(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    create = schema["paths"]["/api/webhooks/endpoints"]["post"]
+    assert set(create["callbacks"]) == set(services.EVENT_TYPES)
+    receiver_op = create["callbacks"]["conversion.completed"]["{$request.body#/url}"]["post"]
+    assert "Anclora-Signature" in receiver_op["description"] and "HMAC-SHA256" in receiver_op["description"]
+    assert receiver_op["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/WebhookEvent")
+    convert = schema["paths"]["/api/conversion/convert"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    webhook_url = schema["components"]["schemas"][convert["schema"]["$ref"].rsplit("/", 1)[1]]["properties"][
+        "webhook_url"]
+    assert "Anclora-Signature" in webhook_url["description"]
