@@ -85,6 +85,12 @@ def _inspect(upload: Upload, target: str, max_bytes: int) -> str:
             if detected is None:
                 raise EngineError(code="unsupported_content",
                                   message=_("No se reconoce el contenido del archivo"))
+            suffix = Path(upload.name).suffix.lower()
+            if detected == "txt" and suffix not in ("", ".text", ".log"):
+                # Plain text is only a guess for an .svg, .csv, .md or .html: converting its source
+                # code as text would be a silent wrong result. Refuse until the format is supported.
+                raise EngineError(code="unsupported_format",
+                                  message=_("El formato %(ext)s no está soportado.") % {"ext": suffix})
             claimed = detected
         source = check_upload(upload.path, claimed)
     except EngineError as exc:
