@@ -124,7 +124,7 @@ def _record(*, event: dict, owner_fields: dict, endpoint: WebhookEndpoint | None
             )
     except IntegrityError:
         return None
-    transaction.on_commit(lambda: _enqueue(delivery.pk))
+    transaction.on_commit(lambda: _enqueue(delivery.pk), robust=True)  # a broker outage: the beat sweep sends it
     return delivery
 
 
@@ -149,7 +149,7 @@ def conversion_event_record(*, conversion_id, event_type: str) -> int:
         recorded.append(_record(event=event, owner_fields=owner_fields, endpoint=None, url=conversion.webhook_url))
     if conversion.user_id:
         batch_id = conversion.batch_id
-        transaction.on_commit(lambda: batch_completed_check(batch_id=batch_id))
+        transaction.on_commit(lambda: batch_completed_check(batch_id=batch_id), robust=True)  # never fails the job
     return sum(1 for d in recorded if d is not None)
 
 
@@ -207,7 +207,9 @@ def webhook_delivery_attempt(*, delivery_id) -> str:
     now = timezone.now()
     if not _claim(delivery_id, now):
         return "not_due"
-    delivery = WebhookDelivery.objects.select_related("endpoint", "user", "session").get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("endpoint", "user", "session").filter(pk=delivery_id).first()
+    if delivery is None:  # its endpoint or owner was deleted meanwhile
+        return "gone"
     code, error = None, ""
     if delivery.endpoint is not None and not delivery.endpoint.active:
         error = "endpoint disabled"

@@ -385,3 +385,25 @@ def test_api_docs_describe_events_and_signature(api_client):
     webhook_url = schema["components"]["schemas"][convert["schema"]["$ref"].rsplit("/", 1)[1]]["properties"][
         "webhook_url"]
     assert "Anclora-Signature" in webhook_url["description"]
+
+
+def test_a_broker_outage_never_fails_the_conversion_and_the_sweep_sends_later(
+        api_client, make_user, sample, receiver, private_ok, monkeypatch):
+    from webhooks.tasks import webhook_delivery_task
+
+    user = make_user()
+    services.webhook_endpoint_create(user=user, url=receiver.url, events=["conversion.completed"])
+    api_client.force_authenticate(user)
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(webhook_delivery_task, "apply_async", broker_down)
+    body = upload(api_client, [sample("png")], "jpg").json()
+    monkeypatch.undo()
+    assert api_client.get(body["conversions"][0]["status_url"]).json()["status"] == "completed"
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, receiver.requests) == ("pending", 0, [])
+    assert webhook_deliveries_due_task() == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, len(receiver.requests)) == ("succeeded", 1, 1)
