@@ -15,6 +15,7 @@ api_urlpatterns = [
     path("conversion/", include("conversions.urls_api")),
     path("webhooks/", include("webhooks.urls_api")),
     path("files/", include("storage.urls_api")),
+    path("uploads/", include("uploads.urls_api")),
     path("payments/", include("billing.urls_api")),
     path("rewards/", include("gamification.urls_api")),
     path("", include("apikeys.urls_api")),

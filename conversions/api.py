@@ -111,6 +111,10 @@ class ConvertApi(APIView):
                       "(plan size limit, time and redirect limits, public addresses only); the job "
                       "stays `pending` with `fetching: true` meanwhile, and payment is decided when "
                       "the download has finished (a refusal fails the job)")
+        upload_id = serializers.UUIDField(
+            required=False,
+            help_text="convert a finished resumable upload (`/api/uploads/`, tus) instead of `file`; "
+                      "same checks, price and payment as a multipart upload")
         target_format = serializers.CharField(max_length=16)
         quality = serializers.CharField(max_length=16, required=False, default="standard")
         session_id = serializers.UUIDField(required=False, allow_null=True)
@@ -122,7 +126,7 @@ class ConvertApi(APIView):
                       "signed with the caller's secret (Anclora-Signature); events, payload, signature and "
                       "retries: POST /api/webhooks/endpoints (callbacks)")
 
-        SOURCES = ("file", "source_url")
+        SOURCES = ("file", "source_url", "upload_id")
 
         def to_internal_value(self, data):
             """Exactly one source, said beside any other field's error."""
@@ -158,7 +162,15 @@ class ConvertApi(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         owner = owner_from_request(request, create=True)
-        if values.get("source_url"):
+        if values.get("upload_id"):
+            from uploads.resumable import upload_conversion_request
+
+            conversions = upload_conversion_request(
+                owner=owner, upload_id=values["upload_id"], target_format=values["target_format"],
+                quality=values["quality"], use_credit=values["use_credit"],
+                transaction_id=values.get("transaction_id"), webhook_url=values["webhook_url"],
+            )
+        elif values.get("source_url"):
             from uploads.imports import url_import_request
 
             conversions = url_import_request(

@@ -6,6 +6,7 @@ import json
 import uuid
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -41,6 +42,10 @@ def convert_page(request):
             "qualities": list(QUALITY_LEVELS),
             "maxSizeMb": plan.max_file_size_mb,
             "sessionId": str(owner.session.pk) if owner.session else None,
+            # Above this a single file goes as a resumable (tus) upload in chunks of this size.
+            "resumableThresholdBytes": settings.RESUMABLE_UPLOAD_THRESHOLD_MB * 1024 * 1024,
+            "resumableChunkBytes": min(settings.RESUMABLE_UPLOAD_CLIENT_CHUNK_KB,
+                                       settings.RESUMABLE_UPLOAD_CHUNK_MAX_MB * 1024) * 1024,
         }),
         "plan": plan,
         "recent": selectors.conversion_list_for_owner(owner=owner)[:5],

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from conversions import services as conversion_services
 
-from . import imports
+from . import imports, resumable
 
 logger = logging.getLogger(__name__)
 
@@ -33,4 +33,5 @@ def url_import_run(conversion_id: str, address: str | None = None) -> str:
 @shared_task
 def uploads_cleanup_task() -> dict:
     """Expired resumable uploads and stale URL downloads."""
-    return {"stale_imports": imports.url_imports_fail_stale()}
+    return {"expired_uploads": resumable.uploads_delete_expired(),
+            "stale_imports": imports.url_imports_fail_stale()}

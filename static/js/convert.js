@@ -402,13 +402,60 @@
     submitConversion();
   });
 
-  function submitConversion() {
-    var data = new FormData();
-    Array.prototype.forEach.call(input.files, function (f) { data.append("file", f, f.name); });
+  function showUploadProgress(loaded, total) {
+    var pct = total ? Math.round((loaded / total) * 100) : 100;
+    uploadBar.value = pct;
+    uploadText.textContent = formatSize(loaded) + " " + t.of + " " + formatSize(total) +
+      " (" + percent.format(pct / 100) + ")";
+  }
+
+  function appendOptions(data) {
     data.append("target_format", target.value);
     data.append("quality", quality.value);
     if (useCredit && useCredit.checked) data.append("use_credit", "true");
     if (txInput && txInput.value) data.append("transaction_id", txInput.value);
+  }
+
+  // One file above the threshold goes in resumable chunks (tus, static/js/resumable-upload.js):
+  // a dropped connection resumes where the server stands instead of starting over.
+  var finishedUpload = null;
+
+  function submitConversion() {
+    var single = input.files.length === 1 ? input.files[0] : null;
+    if (single && window.AncloraResumable && config.resumableThresholdBytes !== undefined &&
+        single.size > config.resumableThresholdBytes) {
+      submitResumable(single);
+      return;
+    }
+    var data = new FormData();
+    Array.prototype.forEach.call(input.files, function (f) { data.append("file", f, f.name); });
+    appendOptions(data);
+    sendConvert(data, true);
+  }
+
+  function submitResumable(file) {
+    progressBlock.hidden = false;
+    button.disabled = true;
+    var uploaded = finishedUpload && finishedUpload.file === file ? Promise.resolve(finishedUpload.id) :
+      window.AncloraResumable.upload(file, {
+        headers: apiHeaders(false), chunkSize: config.resumableChunkBytes, onProgress: showUploadProgress,
+        metadata: { use_credit: useCredit && useCredit.checked ? "true" : "",
+                    transaction_id: txInput && txInput.value ? txInput.value : "" },
+        onCreated: function (body) { if (body.session_id) config.sessionId = body.session_id; },
+      });
+    uploaded.then(function (id) {
+      finishedUpload = { file: file, id: id };
+      var data = new FormData();
+      data.append("upload_id", id);
+      appendOptions(data);
+      sendConvert(data, false);
+    }).catch(function (err) {
+      button.disabled = false;
+      showError(err.message === "network" ? t.network : err.message);
+    });
+  }
+
+  function sendConvert(data, withProgress) {
     var xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/conversion/convert");
     xhr.setRequestHeader("X-CSRFToken", csrfToken());
@@ -416,11 +463,7 @@
     progressBlock.hidden = false;
     button.disabled = true;
     xhr.upload.onprogress = function (ev) {
-      if (!ev.lengthComputable) return;
-      var pct = Math.round((ev.loaded / ev.total) * 100);
-      uploadBar.value = pct;
-      uploadText.textContent = formatSize(ev.loaded) + " " + t.of + " " + formatSize(ev.total) +
-        " (" + percent.format(pct / 100) + ")";
+      if (withProgress && ev.lengthComputable) showUploadProgress(ev.loaded, ev.total);
     };
     xhr.onerror = function () { button.disabled = false; showError(t.network); };
     xhr.onload = function () {
@@ -435,6 +478,7 @@
         return;
       }
       if (xhr.status !== 202) { showError(body.error || t.network); return; }
+      finishedUpload = null;
       if (txInput) txInput.value = "";
       loadEntitlement().then(loadQuote);
       uploadBar.value = 100;

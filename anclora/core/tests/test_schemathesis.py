@@ -8,6 +8,8 @@ from schemathesis import GenerationMode
 from anclora.wsgi import application
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+# tus PATCH bodies (uploads/) are raw bytes under their own media type.
+schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
 
 # Operations that need real files, Stripe signatures or side effects beyond one request are covered
 # by their own tests; everything else is fuzzed here.

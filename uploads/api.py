@@ -1,0 +1,158 @@
+"""tus 1.0 endpoints (core, creation, expiration, termination): parse headers, call the service."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.http import http_date
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import BaseParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from anclora.core.bounds import BIGINT_MAX
+from anclora.core.errors import ApplicationError
+from storage.owners import owner_from_request
+
+from . import resumable
+from .resumable import TUS_VERSION
+
+TUS_RESUMABLE = OpenApiParameter("Tus-Resumable", str, OpenApiParameter.HEADER, required=True, enum=[TUS_VERSION],
+                                 description="tus protocol version")
+BYTES = {"type": "integer", "minimum": 0, "maximum": BIGINT_MAX}
+UPLOAD_OFFSET = OpenApiParameter("Upload-Offset", BYTES, OpenApiParameter.HEADER, required=True,
+                                 description="bytes already received (from HEAD); must match, else 409")
+UPLOAD_LENGTH = OpenApiParameter("Upload-Length", BYTES, OpenApiParameter.HEADER, required=True,
+                                 description="the whole file's size in bytes; above the plan's limit → 413")
+UPLOAD_METADATA = OpenApiParameter(
+    "Upload-Metadata", {"type": "string", "maxLength": 4096}, OpenApiParameter.HEADER, required=False,
+    description="`key base64(value)` pairs, comma-separated: `filename`, and `use_credit` / `transaction_id` "
+                "when the file needs the larger limit they give",
+)
+SESSION = OpenApiParameter("session_id", str, description="anonymous session (or X-Session-Id)")
+
+
+class OffsetOctetStreamParser(BaseParser):
+    """Leaves the body unread: the view streams it to disk."""
+
+    media_type = "application/offset+octet-stream"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return {}
+
+
+class UploadOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    upload_url = serializers.CharField(max_length=255)
+    filename = serializers.CharField(max_length=255)
+    length = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
+    offset = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
+    complete = serializers.BooleanField()
+    expires_at = serializers.DateTimeField()
+    session_id = serializers.UUIDField(allow_null=True)
+
+
+def _tus_headers(response, upload=None):
+    response["Tus-Resumable"] = TUS_VERSION
+    response["Cache-Control"] = "no-store"
+    if upload is not None:
+        response["Upload-Offset"] = str(upload.offset)
+        response["Upload-Length"] = str(upload.length)
+        response["Upload-Expires"] = http_date(upload.expires_at.timestamp())
+    return response
+
+
+def _check_version(request):
+    if request.headers.get("Tus-Resumable") != TUS_VERSION:
+        raise ApplicationError(_("Versión del protocolo tus no admitida (se admite %(v)s).") % {"v": TUS_VERSION},
+                               code="tus_version", status=412, details={"Tus-Resumable": [TUS_VERSION]})
+
+
+def _int_header(request, name) -> int:
+    value = request.headers.get(name, "")
+    if not value.isdigit() or len(value) > 18:
+        raise ApplicationError(_("La cabecera %(name)s debe ser un entero no negativo.") % {"name": name},
+                               code="invalid_header", details={name: [value[:32]]})
+    return int(value)
+
+
+def _body(upload, owner):
+    return {"id": str(upload.pk), "upload_url": reverse("api:uploads:detail", args=[upload.pk]),
+            "filename": upload.filename, "length": upload.length, "offset": upload.offset,
+            "complete": upload.is_complete, "expires_at": serializers.DateTimeField().to_representation(
+                upload.expires_at),
+            "session_id": str(owner.session.pk) if owner and owner.session and not owner.user else None}
+
+
+class UploadCreateApi(APIView):
+    parser_classes = [OffsetOctetStreamParser]
+
+    def options(self, request, *args, **kwargs):
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        response["Tus-Version"] = TUS_VERSION
+        response["Tus-Extension"] = "creation,expiration,termination"
+        response["Tus-Max-Size"] = str(settings.MAX_UPLOAD_MB * 1024 * 1024)
+        return _tus_headers(response)
+
+    @extend_schema(operation_id="uploads_create", parameters=[TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, SESSION],
+                   request=None, responses={201: UploadOutputSerializer},
+                   description="tus creation: an empty upload of Upload-Length bytes; `Location` is its URL. "
+                               "Expires after RESUMABLE_UPLOAD_EXPIRE_HOURS unless converted.")
+    def post(self, request):
+        _check_version(request)
+        length = _int_header(request, "Upload-Length")
+        metadata = resumable.parse_metadata(request.headers.get("Upload-Metadata", "")[:4096])
+        owner = owner_from_request(request, create=True)
+        upload = resumable.upload_create(owner=owner, length=length, metadata=metadata)
+        response = Response(_body(upload, owner), status=status.HTTP_201_CREATED)
+        response["Location"] = request.build_absolute_uri(reverse("api:uploads:detail", args=[upload.pk]))
+        if owner.session and not owner.user:
+            response["X-Session-Id"] = str(owner.session.pk)
+        return _tus_headers(response, upload)
+
+
+class UploadDetailApi(APIView):
+    parser_classes = [OffsetOctetStreamParser]
+
+    @extend_schema(operation_id="uploads_retrieve", parameters=[SESSION], responses={200: UploadOutputSerializer},
+                   description="The upload's state as JSON (tus clients use HEAD: Upload-Offset, Upload-Length).")
+    def get(self, request, upload_id):
+        owner = owner_from_request(request)
+        upload = resumable.upload_get_for_owner(owner=owner, upload_id=upload_id)
+        return _tus_headers(Response(_body(upload, owner)), upload)
+
+    def head(self, request, upload_id):
+        owner = owner_from_request(request)
+        try:
+            upload = resumable.upload_get_for_owner(owner=owner, upload_id=upload_id)
+        except ApplicationError as exc:
+            return _tus_headers(Response(status=exc.status))
+        return _tus_headers(Response(status=status.HTTP_200_OK), upload)
+
+    @extend_schema(operation_id="uploads_append", parameters=[TUS_RESUMABLE, UPLOAD_OFFSET, SESSION],
+                   request={"application/offset+octet-stream": OpenApiTypes.BINARY},
+                   responses={204: OpenApiResponse(description="appended; Upload-Offset is the new offset")},
+                   description="Append bytes at Upload-Offset (409 if it is not the stored offset, 413 beyond "
+                               "Upload-Length or RESUMABLE_UPLOAD_CHUNK_MAX_MB, 410 once expired). After a dropped "
+                               "connection, HEAD gives the offset to resume from.")
+    def patch(self, request, upload_id):
+        _check_version(request)
+        if request.content_type.split(";")[0].strip() != OffsetOctetStreamParser.media_type:
+            raise ApplicationError(_("El cuerpo debe ser application/offset+octet-stream."),
+                                   code="unsupported_media_type", status=415)
+        offset = _int_header(request, "Upload-Offset")
+        owner = owner_from_request(request)
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        upload = resumable.upload_append(owner=owner, upload_id=upload_id, offset=offset, stream=request._request,
+                                         content_length=int(declared) if declared.isdigit() else None)
+        return _tus_headers(Response(status=status.HTTP_204_NO_CONTENT), upload)
+
+    @extend_schema(operation_id="uploads_destroy", parameters=[TUS_RESUMABLE, SESSION], request=None,
+                   responses={204: OpenApiResponse(description="deleted (tus termination)")})
+    def delete(self, request, upload_id):
+        _check_version(request)
+        resumable.upload_delete(owner=owner_from_request(request), upload_id=upload_id)
+        return _tus_headers(Response(status=status.HTTP_204_NO_CONTENT))

@@ -1,0 +1,39 @@
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import AnonymousSession, User
+from anclora.core.models import BaseModel
+
+
+class ResumableUpload(BaseModel):
+    """A tus upload: bytes appended in chunks to a local file until `offset == length`."""
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="resumable_uploads")
+    session = models.ForeignKey(AnonymousSession, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="resumable_uploads")
+    filename = models.CharField(max_length=255)
+    length = models.BigIntegerField(help_text=_("Upload-Length, en bytes"))
+    offset = models.BigIntegerField(default=0, help_text=_("bytes recibidos"))
+    path = models.CharField(max_length=512, help_text=_("archivo local con los bytes recibidos"))
+    expires_at = models.DateTimeField(db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("subida reanudable")
+        verbose_name_plural = _("subidas reanudables")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(user__isnull=False) | Q(session__isnull=False),
+                                   name="resumable_upload_has_owner"),
+            models.CheckConstraint(condition=Q(offset__gte=0, length__gte=0) & Q(offset__lte=F("length")),
+                                   name="resumable_upload_offset_within_length"),
+        ]
+
+    def __str__(self):
+        return f"{self.filename} ({self.offset}/{self.length})"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.offset == self.length
