@@ -262,3 +262,52 @@ def no_worker_import(monkeypatch):
     queued = []
     monkeypatch.setattr(imports, "url_import_enqueue", lambda **kw: queued.append(kw))
     return queued
+
+
+def test_redirect_to_another_scheme_is_refused(settings, tmp_path, server):
+    settings.URL_IMPORT_ALLOW_PRIVATE = True
+    base, routes = server
+    routes["/to-file"] = _redirect("file:///etc/passwd")
+    with pytest.raises(FetchError) as exc:
+        fetch_to_file(f"{base}/to-file", tmp_path / "x", max_bytes=100)
+    assert exc.value.code == "invalid_source_url"
+
+
+def test_payment_refused_after_the_download_fails_the_job_and_stores_nothing(settings, server, sample,
+                                                                             monkeypatch):
+    """Payment is decided once the size is known: a refusal (402) becomes the job's error."""
+    from anclora.core.errors import ApplicationError
+    from billing.entitlements import EntitlementAuthorizer
+
+    def refuse(self, **kwargs):
+        raise ApplicationError("Hay que pagar esta conversión.", code="payment_required", status=402)
+
+    monkeypatch.setattr(EntitlementAuthorizer, "authorize", refuse)
+    settings.URL_IMPORT_ALLOW_PRIVATE = True
+    base, routes = server
+    routes["/foto.png"] = _body(sample("png").read_bytes(), "image/png")
+    client = APIClient()
+    resp = client.post("/api/conversion/convert", {"source_url": f"{base}/foto.png", "target_format": "jpg"},
+                       format="multipart")
+    assert resp.status_code == 202
+    conversion = Conversion.objects.get(pk=resp.json()["conversions"][0]["id"])
+    assert conversion.status == "failed" and conversion.error_code == "payment_required"
+    assert conversion.error_message == "Hay que pagar esta conversión."
+    assert not StoredFile.objects.filter(is_deleted=False).exists()
+
+
+def test_cancelled_while_downloading_stays_cancelled(settings, server, sample, no_worker_import):
+    settings.URL_IMPORT_ALLOW_PRIVATE = True
+    base, routes = server
+    routes["/foto.png"] = _body(sample("png").read_bytes(), "image/png")
+    client = APIClient()
+    body = client.post("/api/conversion/convert", {"source_url": f"{base}/foto.png", "target_format": "jpg"},
+                       format="multipart").json()
+    (item,) = body["conversions"]
+    cancel = client.post(f"/api/conversion/{item['id']}/cancel", {"session_id": body["session_id"]})
+    assert cancel.status_code == 200, cancel.content
+    from uploads.imports import url_import_execute
+
+    assert url_import_execute(conversion_id=item["id"]) == "skipped"
+    assert Conversion.objects.get(pk=item["id"]).status == "cancelled"
+    assert not StoredFile.objects.filter(is_deleted=False).exists()
