@@ -14,15 +14,11 @@ whatever the address, so it reveals nothing either).
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import time
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -35,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from anclora.core.errors import ApplicationError
 
+from .abuse import Window, window_take
 from .models import User
 from .services import user_refresh_tokens_revoke
 from .throttling import client_ip
@@ -46,27 +43,9 @@ TOKEN_MAX_LENGTH = 128
 
 
 # --- throttle ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Window:
-    allowed: bool
-    retry_after: int
-
-
-def _count(kind: str, who: str, limit: int) -> _Window:
-    """Count one request of ``who`` in the current fixed window; atomic (cache.add + cache.incr)."""
-    window = max(1, settings.PASSWORD_RESET_WINDOW_SECONDS)
-    now = time.time()
-    index = int(now // window)
-    digest = hashlib.sha256(f"{kind}\0{who}".encode()).hexdigest()[:32]
-    key = f"password-reset:{kind}:{digest}:{index}"
-    cache.add(key, 0, timeout=window + 60)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr: this request opens the window again
-        cache.add(key, 1, timeout=window + 60)
-        used = 1
-    retry_after = max(1, int((index + 1) * window - now) + 1)
-    return _Window(allowed=used <= limit, retry_after=retry_after)
+def _count(kind: str, who: str, limit: int) -> Window:
+    """Count one request of ``who`` in the current reset window (the shared atomic fixed window)."""
+    return window_take(f"password-reset-{kind}", who, limit=limit, seconds=settings.PASSWORD_RESET_WINDOW_SECONDS)
 
 
 def link_lifetime_hours() -> int:

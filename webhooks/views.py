@@ -19,45 +19,42 @@ def _back():
     return redirect(reverse("accounts:account") + "#webhooks")
 
 
-@login_required
-@require_POST
-def endpoint_create_view(request):
+def _act(request, action, done: str):
+    """Run one service call for the page: its message on success, the error's message otherwise."""
     try:
-        services.webhook_endpoint_create(user=request.user, url=request.POST.get("url", "").strip()[:2048],
-                                         events=request.POST.getlist("events"))
-        messages.success(request, _("Endpoint de webhook añadido."))
+        action()
+        messages.success(request, done)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return _back()
+
+
+@login_required
+@require_POST
+def endpoint_create_view(request):
+    return _act(request, lambda: services.webhook_endpoint_create(
+        user=request.user, url=request.POST.get("url", "").strip()[:2048], events=request.POST.getlist("events")),
+        _("Endpoint de webhook añadido."))
 
 
 @login_required
 @require_POST
 def endpoint_delete_view(request, endpoint_id):
-    try:
-        services.webhook_endpoint_delete(endpoint=selectors.webhook_endpoint_get(user=request.user,
-                                                                                 endpoint_id=endpoint_id))
-        messages.success(request, _("Endpoint de webhook eliminado."))
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return _back()
+    return _act(request, lambda: services.webhook_endpoint_delete(
+        endpoint=selectors.webhook_endpoint_get(user=request.user, endpoint_id=endpoint_id)),
+        _("Endpoint de webhook eliminado."))
 
 
 @login_required
 @require_POST
 def secret_rotate_view(request):
-    services.webhook_secret_rotate(owner=Owner(user=request.user))
-    messages.success(request, _("Nuevo secreto de firma generado: actualiza tus receptores."))
-    return _back()
+    return _act(request, lambda: services.webhook_secret_rotate(owner=Owner(user=request.user)),
+                _("Nuevo secreto de firma generado: actualiza tus receptores."))
 
 
 @login_required
 @require_POST
 def delivery_redeliver_view(request, delivery_id):
-    try:
-        services.webhook_delivery_redeliver(delivery=selectors.webhook_delivery_get(user=request.user,
-                                                                                    delivery_id=delivery_id))
-        messages.success(request, _("Reenvío en cola."))
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return _back()
+    return _act(request, lambda: services.webhook_delivery_redeliver(
+        delivery=selectors.webhook_delivery_get(user=request.user, delivery_id=delivery_id)),
+        _("Reenvío en cola."))
