@@ -92,8 +92,9 @@ class ConvertOptions:
 class Engine:
     """Base class of conversion engines.
 
-    Subclasses define ``name``, ``priority`` (higher wins), ``_pairs()``,
-    ``_probe()`` (availability check, cached by ``is_available``) and ``convert``.
+    Subclasses define ``name``, ``priority`` (higher wins), ``pairs()``, ``_probe()``
+    (availability check, cached by ``is_available``) and ``_convert()``; ``convert()`` is the
+    one template method every engine shares (check, begin, workspace, ``_convert``, deliver).
     """
 
     name: str = "engine"
@@ -125,12 +126,36 @@ class Engine:
 
     def convert(self, src: Path, dst: Path, src_fmt: str, dst_fmt: str,
                 options: ConvertOptions) -> None:
+        """Convert ``src`` into ``dst``: the same steps for every engine.
+
+        Refuse other pairs and a missing engine → start the clock and report 1 % → a private
+        workspace → the engine's ``_convert`` writes ``workspace/output.<dst_fmt>`` → the
+        output is checked (exists, non-empty, size cap) and moved to ``dst`` → report 100 %.
+        """
+        self.begin(src_fmt, dst_fmt, options)
+        src, dst = Path(src).resolve(), Path(dst)
+        with workspace(options, f"{self.name}-") as work:
+            out = work / f"output.{dst_fmt}"
+            produced = self._convert(src, out, src_fmt, dst_fmt, options) or out
+            options.check_deadline()
+            deliver(Path(produced), dst, options)
+        options.report(100)
+
+    def _convert(self, src: Path, out: Path, src_fmt: str, dst_fmt: str,
+                 options: ConvertOptions) -> Path | None:
+        """Engine-specific part: write the result to ``out``.
+
+        ``out.parent`` is the engine's private workspace (removed afterwards) for any temporary
+        file. May return another path inside the workspace when the tool chose the name.
+        """
         raise NotImplementedError
 
     def begin(self, src_fmt: str, dst_fmt: str, options: ConvertOptions) -> None:
-        """What every ``convert`` does first: refuse other pairs, start the clock, report 1 %."""
+        """The template's first step: refuse other pairs and a missing engine, start the clock, report 1 %."""
         if not self.supports(src_fmt, dst_fmt):
             raise EngineError("Conversión no soportada", code="unsupported_pair")
+        if not self.is_available():
+            raise EngineError("El conversor no está disponible", code="engine_unavailable")
         options.begin()
         options.check_deadline()
         options.report(1)

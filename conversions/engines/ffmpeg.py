@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..formats import CATEGORIES
 from . import process
-from .base import ConvertOptions, Engine, EngineError, UnsafeInput, deliver, workspace
+from .base import ConvertOptions, Engine, EngineError, UnsafeInput
 
 AUDIO = list(CATEGORIES["audio"])
 VIDEO = list(CATEGORIES["video"])
@@ -188,17 +188,9 @@ class FFmpegEngine(Engine):
         args.append(f"file:{out}")
         return args
 
-    def convert(self, src: Path, dst: Path, src_fmt: str, dst_fmt: str,
-                options: ConvertOptions) -> None:
-        if (src_fmt, dst_fmt) not in self.pairs():
-            raise EngineError("Conversión no soportada", code="unsupported_pair")
-        if not self.is_available():
-            raise EngineError("El conversor no está disponible", code="engine_unavailable")
-        src = Path(src).resolve()
-        options.begin()
-        options.check_deadline()
+    def _convert(self, src: Path, out: Path, src_fmt: str, dst_fmt: str,
+                 options: ConvertOptions) -> None:
         scan_for_playlists(src)
-        options.report(1)
         state = {"duration": None, "last": 0}
 
         def on_line(stream: str, line: str) -> None:
@@ -218,19 +210,16 @@ class FFmpegEngine(Engine):
                     state["last"] = pct
                     options.report(pct)
 
-        with workspace(options, "ffmpeg-") as tmp:
-            out = tmp / f"output.{dst_fmt}"
-            try:
-                self._run(self.build_args(src, out, src_fmt, dst_fmt, options), tmp, options, on_line)
-            except EngineError as exc:
-                # A "video" that carries only sound (an audio-only FLV, say) still makes a video.
-                if exc.code != "missing_stream" or src_fmt not in VIDEO or dst_fmt not in VIDEO:
-                    raise
-                out.unlink(missing_ok=True)
-                self._run(self.build_args(src, out, src_fmt, dst_fmt, options, audio_only=True), tmp, options,
-                          on_line)
-            deliver(out, Path(dst), options)
-        options.report(100)
+        tmp = out.parent
+        try:
+            self._run(self.build_args(src, out, src_fmt, dst_fmt, options), tmp, options, on_line)
+        except EngineError as exc:
+            # A "video" that carries only sound (an audio-only FLV, say) still makes a video.
+            if exc.code != "missing_stream" or src_fmt not in VIDEO or dst_fmt not in VIDEO:
+                raise
+            out.unlink(missing_ok=True)
+            self._run(self.build_args(src, out, src_fmt, dst_fmt, options, audio_only=True), tmp, options,
+                      on_line)
 
     def _run(self, args: list[str], tmp: Path, options: ConvertOptions, on_line) -> None:
         try:

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import process
-from .base import ConvertOptions, Engine, EngineError, deliver, workspace
+from .base import ConvertOptions, Engine, EngineError
 
 OFFICE = ["docx", "odt", "rtf", "txt"]
 
@@ -72,43 +72,35 @@ class LibreOfficeEngine(Engine):
     def _probe(self) -> bool:
         return soffice_binary() is not None
 
-    def convert(self, src: Path, dst: Path, src_fmt: str, dst_fmt: str,
-                options: ConvertOptions) -> None:
-        if (src_fmt, dst_fmt) not in self.pairs():
-            raise EngineError("Conversión no soportada", code="unsupported_pair")
+    def _convert(self, src: Path, out: Path, src_fmt: str, dst_fmt: str,
+                 options: ConvertOptions) -> Path:
         binary = soffice_binary()
-        if not binary:
-            raise EngineError("El conversor no está disponible", code="engine_unavailable")
-        options.begin()
-        options.check_deadline()
-        options.report(1)
-        with workspace(options, "soffice-") as tmp:
-            profile = tmp / "profile"
-            (profile / "user").mkdir(parents=True)
-            (profile / "user" / "registrymodifications.xcu").write_text(REGISTRY_XCU)
-            outdir = tmp / "out"
-            outdir.mkdir()
-            local = tmp / f"input.{src_fmt}"
-            shutil.copyfile(src, local)
-            args = [
-                binary, "--headless", "--norestore", "--nologo", "--nolockcheck",
-                "--nodefault", "--nofirststartwizard",
-                f"-env:UserInstallation={profile.as_uri()}",
-            ]
-            if src_fmt in INFILTERS:
-                args.append(f"--infilter={INFILTERS[src_fmt]}")
-            args += ["--convert-to", CONVERT_TO[dst_fmt], "--outdir", str(outdir), str(local)]
-            try:
-                process.run(args, timeout=options.remaining(), cwd=tmp,
-                            env=process.safe_env(home=tmp))
-            except EngineError as exc:
-                if exc.code == "engine_failed":
-                    raise EngineError("El documento está dañado o no se puede convertir",
-                                      code="corrupt_input", detail=exc.detail) from exc
-                raise
-            produced = outdir / f"input.{dst_fmt}"
-            if not produced.exists():
+        tmp = out.parent
+        profile = tmp / "profile"
+        (profile / "user").mkdir(parents=True)
+        (profile / "user" / "registrymodifications.xcu").write_text(REGISTRY_XCU)
+        outdir = tmp / "out"
+        outdir.mkdir()
+        local = tmp / f"input.{src_fmt}"
+        shutil.copyfile(src, local)
+        args = [
+            binary, "--headless", "--norestore", "--nologo", "--nolockcheck",
+            "--nodefault", "--nofirststartwizard",
+            f"-env:UserInstallation={profile.as_uri()}",
+        ]
+        if src_fmt in INFILTERS:
+            args.append(f"--infilter={INFILTERS[src_fmt]}")
+        args += ["--convert-to", CONVERT_TO[dst_fmt], "--outdir", str(outdir), str(local)]
+        try:
+            process.run(args, timeout=options.remaining(), cwd=tmp,
+                        env=process.safe_env(home=tmp))
+        except EngineError as exc:
+            if exc.code == "engine_failed":
                 raise EngineError("El documento está dañado o no se puede convertir",
-                                  code="corrupt_input", detail="soffice produced no output")
-            deliver(produced, Path(dst), options)
-        options.report(100)
+                                  code="corrupt_input", detail=exc.detail) from exc
+            raise
+        produced = outdir / f"input.{dst_fmt}"
+        if not produced.exists():
+            raise EngineError("El documento está dañado o no se puede convertir",
+                              code="corrupt_input", detail="soffice produced no output")
+        return produced

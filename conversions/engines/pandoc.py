@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import process
-from .base import ConvertOptions, Engine, EngineError, deliver, workspace
+from .base import ConvertOptions, Engine, EngineError
 
 OFFICE = ["docx", "odt", "rtf", "txt"]
 
@@ -128,14 +128,10 @@ class PandocEngine(Engine):
     def _probe(self) -> bool:
         return pandoc_binary() is not None
 
-    def convert(self, src: Path, dst: Path, src_fmt: str, dst_fmt: str,
-                options: ConvertOptions) -> None:
-        self.begin(src_fmt, dst_fmt, options)
-        with workspace(options, "pandoc-") as tmp:
-            # Work on a private copy with a neutral name (no odd characters in argv).
-            local = tmp / f"input.{src_fmt}"
-            shutil.copyfile(src, local)
-            out = tmp / f"output.{dst_fmt}"
-            convert_with_pandoc(local, READERS[src_fmt], out, dst_fmt, options, tmp)
-            deliver(out, Path(dst), options)
-        options.report(100)
+    def _convert(self, src: Path, out: Path, src_fmt: str, dst_fmt: str,
+                 options: ConvertOptions) -> None:
+        tmp = out.parent
+        # Work on a private copy with a neutral name (no odd characters in argv).
+        local = tmp / f"input.{src_fmt}"
+        shutil.copyfile(src, local)
+        convert_with_pandoc(local, READERS[src_fmt], out, dst_fmt, options, tmp)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..formats import CATEGORIES
-from .base import ConvertOptions, Engine, EngineError, deliver, workspace
+from .base import ConvertOptions, Engine, EngineError
 
 IMAGE_FORMATS = list(CATEGORIES["images"])
 
@@ -227,14 +227,8 @@ class PillowEngine(Engine):
         Image.init()
         return all(name in Image.OPEN for fmts in PIL_FORMATS.values() for name in fmts[:1])
 
-    def convert(self, src: Path, dst: Path, src_fmt: str, dst_fmt: str,
-                options: ConvertOptions) -> None:
-        self.begin(src_fmt, dst_fmt, options)
-        frames, durations, loop = read_frames(Path(src), src_fmt, dst_fmt, options)
+    def _convert(self, src: Path, out: Path, src_fmt: str, dst_fmt: str,
+                 options: ConvertOptions) -> None:
+        frames, durations, loop = read_frames(src, src_fmt, dst_fmt, options)
         options.check_deadline()
-        with workspace(options, "pillow-") as tmp:
-            out = tmp / f"output.{dst_fmt}"
-            save_frames(frames, out, dst_fmt, options.quality, durations, loop)
-            options.check_deadline()
-            deliver(out, Path(dst), options)
-        options.report(100)
+        save_frames(frames, out, dst_fmt, options.quality, durations, loop)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import pandoc as pandoc_engine
 from . import pillow as pillow_engine
-from .base import ConvertOptions, Engine, EngineError, deliver, workspace
+from .base import ConvertOptions, Engine, EngineError
 
 MAX_PAGES = 500
 MAX_TEXT_CHARS = 50_000_000
@@ -122,23 +122,16 @@ class PyMuPDFEngine(Engine):
             return False
         return True
 
-    def convert(self, src: Path, dst: Path, src_fmt: str, dst_fmt: str,
-                options: ConvertOptions) -> None:
-        self.begin(src_fmt, dst_fmt, options)
-        src, dst = Path(src), Path(dst)
-        with workspace(options, "pymupdf-") as tmp:
-            out = tmp / f"output.{dst_fmt}"
-            if src_fmt in IMAGE_FORMATS:
-                self._image_to_pdf(src, src_fmt, out, options, tmp)
-            elif dst_fmt == "txt":
-                self._pdf_to_text(src, out, options)
-            elif dst_fmt in IMAGE_FORMATS:
-                self._pdf_to_image(src, out, dst_fmt, options)
-            else:
-                self._pdf_to_office(src, out, dst_fmt, options, tmp)
-            options.check_deadline()
-            deliver(out, dst, options)
-        options.report(100)
+    def _convert(self, src: Path, out: Path, src_fmt: str, dst_fmt: str,
+                 options: ConvertOptions) -> None:
+        if src_fmt in IMAGE_FORMATS:
+            self._image_to_pdf(src, src_fmt, out, options, out.parent)
+        elif dst_fmt == "txt":
+            self._pdf_to_text(src, out, options)
+        elif dst_fmt in IMAGE_FORMATS:
+            self._pdf_to_image(src, out, dst_fmt, options)
+        else:
+            self._pdf_to_office(src, out, dst_fmt, options, out.parent)
 
     # ------------------------------------------------------------------ pdf ->
 
