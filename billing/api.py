@@ -9,12 +9,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.owners import owner_from_request
 from accounts.selectors import plan_for_user, plan_list
 from anclora.core.bounds import INT32_MAX
 from anclora.core.pagination import paginated_response, paginated_schema
 from anclora.core.permissions import IsVerifiedStaff
 from idempotency.decorators import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from storage.owners import owner_from_request
 
 from . import pricing, selectors, services
 from .models import ConversionTransaction, StripeSubscription, TransactionItem

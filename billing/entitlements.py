@@ -35,10 +35,10 @@ from django.utils.translation import ngettext
 
 from accounts.credits import CreditReason, credits_spend
 from accounts.models import AnonymousSession, User, UserSubscription
+from accounts.owners import Owner
 from accounts.selectors import plan_for_user
 from anclora.core.errors import ApplicationError
 from conversions.authorization import Authorization, Limits, PlannedConversion
-from storage.owners import Owner
 
 from . import pricing, selectors, services
 from .models import AnonymousAllowanceUse, ConversionCharge, ConversionTransaction, TransactionItem

@@ -10,11 +10,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import UserSubscription
+from accounts.owners import Owner
 from accounts.periods import next_period
 from accounts.selectors import plan_for_user
 from conversions.models import Conversion
 from conversions.selectors import load_label
-from storage.owners import Owner
 
 from .models import AnonymousAllowanceUse, ConversionCharge, ConversionTransaction, StripeSubscription
 

@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 from accounts import services as account_services
 from accounts.credits import CreditReason, credits_change
 from accounts.models import SubscriptionPlan, User, UserSubscription
+from accounts.owners import Owner
 from accounts.plans import FREE_PLAN_SLUG
 from anclora.core import events
 from anclora.core.errors import ApplicationError
 from conversions.engines.registry import default_registry
 from conversions.formats import canonical
-from storage.owners import Owner
 
 from . import pricing, selectors, stripe_sync
 from .models import (

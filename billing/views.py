@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.owners import owner_from_request
 from accounts.selectors import plan_for_user, plan_list
 from anclora.core.errors import ApplicationError
 from anclora.core.templatetags.ui import plan_name
-from storage.owners import owner_from_request
 
 from . import pricing, selectors, services
 from .providers import get_provider

@@ -14,11 +14,11 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.owners import owner_from_request
 from anclora.core.bounds import BIGINT_MAX
 from anclora.core.errors import ApplicationError
 from anclora.core.pagination import paginated_response, paginated_schema
 from idempotency.decorators import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from storage.owners import owner_from_request
 
 from . import downloads, selectors, services
 from .catalog import supported_formats_report

@@ -7,9 +7,21 @@ class ConversionsConfig(AppConfig):
     verbose_name = _("Conversiones")
 
     def ready(self):
+        from django.conf import settings
+        from django.core.signals import setting_changed
+
         from anclora.core import events
 
         from . import services
+        from .engines import registry
+
+        registry.configure(getattr(settings, "CONVERSION_ENGINES", None))
+
+        def engines_changed(setting, value, **kwargs):
+            if setting == "CONVERSION_ENGINES":
+                registry.configure(value)
+
+        setting_changed.connect(engines_changed, weak=False, dispatch_uid="conversions.engines_changed")
 
         events.subscribe("anonymous_session_adopted",
                          lambda session_id, user: services.conversions_adopt(session_id=session_id,

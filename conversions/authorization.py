@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from accounts.owners import Owner
 from accounts.selectors import plan_for_user
-from storage.owners import Owner
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.owners import Owner
 from anclora.core.errors import ApplicationError
-from storage.owners import Owner
 
 from .models import Conversion
 

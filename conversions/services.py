@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,11 +15,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.owners import Owner
 from anclora.core import events
 from anclora.core.errors import ApplicationError
 from storage import services as storage_services
 from storage.models import StoredFile
-from storage.owners import Owner
 
 from .authorization import PlannedConversion, get_authorizer
 from .detection import check_upload, text_to_utf8
@@ -229,36 +228,19 @@ def conversion_execute(*, conversion_id) -> str:
                                     filename=f"{stem}.{conversion.target_format}")
 
 
-# Failures that say nothing about the input: another engine may still convert it.
-ENGINE_FAILURES_WORTH_A_FALLBACK = {"conversion_failed", "corrupt_input", "engine_unavailable", "engine_failed"}
-
-
 def _run_engines(*, conversion: Conversion, src_path: Path, dst_path: Path, work: Path) -> None:
-    """The best available engine converts; when it fails without blaming the input's safety, the
-    next candidate tries within what is left of the time limit (e.g. LibreOffice, then Pandoc)."""
-    candidates = default_registry().candidates(conversion.original_format, conversion.target_format)
-    if not candidates:
-        raise EngineError(code="unsupported_pair", message=_("Conversión no soportada en este servidor"))
-    deadline = time.monotonic() + settings.CONVERSION_ENGINE_TIME_LIMIT
-    for attempt, engine in enumerate(candidates):
+    """The registry converts with the best engine and falls back to the next (e.g. LibreOffice,
+    then Pandoc) within the time limit; the engine trying is recorded on the job."""
+    def record(engine) -> None:
         Conversion.objects.filter(pk=conversion.pk).update(engine=engine.name)
-        workdir = work / f"engine-{attempt}"
-        workdir.mkdir()
-        dst_path.unlink(missing_ok=True)
-        options = ConvertOptions(
-            quality=conversion.quality, time_limit=max(deadline - time.monotonic(), 1),
-            progress=_progress_reporter(conversion.pk), max_output_bytes=settings.MAX_UPLOAD_MB * MB,
-            workdir=workdir,
-        )
-        try:
-            engine.convert(src_path, dst_path, conversion.original_format, conversion.target_format, options)
-            return
-        except EngineError as exc:
-            last = attempt == len(candidates) - 1
-            if last or exc.code not in ENGINE_FAILURES_WORTH_A_FALLBACK or time.monotonic() >= deadline:
-                raise
-            logger.info("conversion %s: %s failed (%s: %s); trying %s", conversion.pk, engine.name, exc.code,
-                        exc.detail[:200], candidates[attempt + 1].name)
+
+    options = ConvertOptions(
+        quality=conversion.quality, time_limit=settings.CONVERSION_ENGINE_TIME_LIMIT,
+        progress=_progress_reporter(conversion.pk), max_output_bytes=settings.MAX_UPLOAD_MB * MB,
+        workdir=work / "engines", params=dict(conversion.options or {}),
+    )
+    default_registry().convert(src_path, dst_path, conversion.original_format, conversion.target_format,
+                               options, on_attempt=record)
 
 
 def _conversion_complete(*, conversion: Conversion, owner: Owner, path: Path, filename: str) -> str:

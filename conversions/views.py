@@ -12,9 +12,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.owners import owner_from_request
 from accounts.selectors import plan_for_user
 from anclora.core.errors import ApplicationError
-from storage.owners import owner_from_request
 
 from . import downloads, selectors, services
 from .catalog import targets_by_source

@@ -13,8 +13,8 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from accounts.owners import session_id_from_request
 from anclora.core.errors import ApplicationError
-from storage.owners import session_id_from_request
 
 from . import services
 

@@ -3,11 +3,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.owners import owner_from_request
 from anclora.core.bounds import BIGINT_MAX, INT32_MAX
 from anclora.core.pagination import paginated_response, paginated_schema
 
 from . import selectors, services
-from .owners import owner_from_request
 
 SESSION_PARAM = OpenApiParameter("session_id", str, description="anonymous session (or X-Session-Id)")
 

@@ -4,10 +4,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.owners import Owner
 from anclora.core.errors import ApplicationError
 
 from .models import StoredFile
-from .owners import Owner
 
 
 def stored_file_list_for_owner(*, owner: Owner | None) -> QuerySet[StoredFile]:

@@ -17,10 +17,10 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.credits import CreditReason, credits_spend
+from accounts.owners import Owner
 from accounts.selectors import plan_for_user
 
 from .models import StoredFile
-from .owners import Owner
 
 logger = logging.getLogger(__name__)
 

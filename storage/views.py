@@ -5,11 +5,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.owners import owner_from_request
 from anclora.core.errors import ApplicationError
 
 from . import selectors, services
 from .models import HOURS_PER_CREDIT, MAX_EXTENSION_HOURS
-from .owners import owner_from_request
 
 
 def file_list_page(request):

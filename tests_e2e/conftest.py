@@ -92,8 +92,8 @@ def log_in(page, email: str, password: str = PASSWORD) -> None:
 
 def convert_for(user, path: Path, target: str, n: int = 1) -> list:
     """n conversions for the user through the service (the eager worker runs them on commit)."""
+    from accounts.owners import Owner
     from conversions import services
-    from storage.owners import Owner
 
     created = []
     for _ in range(n):

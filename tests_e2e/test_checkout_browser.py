@@ -33,8 +33,8 @@ def photos(tmp_path):
 
 def _use_session_allowance(page, photo, *, leave: int) -> AnonymousSession:
     """The browser's anonymous session has `leave` free conversions left this month."""
+    from accounts.owners import Owner
     from conversions import services
-    from storage.owners import Owner
 
     page.goto("/")
     session_id = page.evaluate("JSON.parse(document.getElementById('convert-form').dataset.config).sessionId")
@@ -192,8 +192,8 @@ def test_without_javascript_batch_checkout_until_the_downloads(browser, live_ser
 
 def _session_without_js(page, photo) -> AnonymousSession:
     """Without JavaScript the session id is in the page's data-config; 4 of 5 conversions used."""
+    from accounts.owners import Owner
     from conversions import services
-    from storage.owners import Owner
 
     page.goto("/")
     config = page.locator("#convert-form").get_attribute("data-config")

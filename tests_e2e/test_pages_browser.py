@@ -23,10 +23,10 @@ def _both_widths(page, name, url=None):
 @pytest.fixture
 def busy_user(make_user, tmp_path, offline):
     """A user with conversions, files, points, credits, a pending payment and rivals on the board."""
+    from accounts.owners import Owner
     from accounts.tests.factories import give_credits
     from billing import services as billing_services
     from gamification.services import rewards_award
-    from storage.owners import Owner
 
     user = make_user("ana.martinez.de.la.fuente@example.com", first_name="Ana", last_name="Martínez")
     photo = enginefiles.make_image(tmp_path / "fotografia-de-las-vacaciones-de-verano.jpg", "jpg")

@@ -13,9 +13,9 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.owners import owner_from_request
 from anclora.core.bounds import BIGINT_MAX
 from anclora.core.errors import ApplicationError
-from storage.owners import owner_from_request
 
 from . import resumable
 from .resumable import TUS_VERSION

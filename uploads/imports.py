@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.owners import Owner
 from anclora.core.errors import ApplicationError
 from conversions import services as conversion_services
 from conversions.authorization import PlannedConversion, get_authorizer
@@ -31,7 +32,6 @@ from conversions.models import Conversion
 from conversions.webhooks import webhook_url_allowed
 from storage import services as storage_services
 from storage.models import StoredFile
-from storage.owners import Owner
 
 from .fetch import FetchError, fetch_to_file, filename_from, url_syntax_check
 

@@ -21,9 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.owners import Owner
 from anclora.core.errors import ApplicationError
 from conversions import services as conversion_services
-from storage.owners import Owner
 from storage.services import safe_filename
 
 from .models import ResumableUpload

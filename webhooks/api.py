@@ -9,10 +9,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.owners import owner_from_request
 from anclora.core.bounds import BIGINT_MAX
 from anclora.core.errors import ApplicationError
 from anclora.core.pagination import paginated_response, paginated_schema
-from storage.owners import owner_from_request
 
 from . import selectors, services
 from .models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint

@@ -16,10 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.owners import Owner
 from anclora.core.errors import ApplicationError
 from conversions import selectors as conversion_selectors
 from conversions.webhooks import webhook_url_allowed
-from storage.owners import Owner
 
 from . import signing, transport
 from .models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint, WebhookSecret

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.owners import Owner
 from anclora.core.errors import ApplicationError
-from storage.owners import Owner
 
 from . import selectors, services
 

@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.models import User
+from accounts.owners import Owner
 from anclora.core import events
 from billing.models import ConversionCharge, ConversionTransaction
 from conversions.models import Conversion
@@ -19,7 +20,6 @@ from gamification import services as rewards
 from gamification.models import UserAchievement, UserReward
 from storage import services as storage
 from storage.models import StoredFile
-from storage.owners import Owner
 
 from .conftest import PASSWORD
 

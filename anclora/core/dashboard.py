@@ -1,7 +1,10 @@
 """Staff dashboard page and the stats API."""
 
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth import get_user_model
 from django.shortcuts import render
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -27,14 +30,44 @@ def _chart(series: list[dict], key: str) -> dict:
     return {"bars": bars, "peak": peak, "width": CHART_W, "height": CHART_H, "base": CHART_H - PAD}
 
 
+def _activity_rows(items: list[dict]) -> list[dict]:
+    """The recent activity for people: who (e-mail), when (a datetime the template localises), what (translated)."""
+    from django.apps import apps
+
+    conversion_status = dict(apps.get_model("conversions", "Conversion").Status.choices)
+    payment_status = dict(apps.get_model("billing", "ConversionTransaction").Status.choices)
+
+    ids = {item["user_id"] for item in items if item.get("user_id")}
+    users = get_user_model().objects.in_bulk(list(ids)) if ids else {}
+    users = {str(pk): user for pk, user in users.items()}
+    rows = []
+    for item in items:
+        params = item.get("params") or {}
+        if item["type"] == "conversion":
+            kind = _("Conversión")
+            details = _("%(source)s a %(target)s (%(status)s)") % {
+                "source": params.get("source", "").upper(), "target": params.get("target", "").upper(),
+                "status": conversion_status.get(params.get("status"), params.get("status", ""))}
+        else:
+            kind = _("Pago")
+            details = _("%(amount)s EUR (%(status)s)") % {
+                "amount": params.get("amount", ""),
+                "status": payment_status.get(params.get("status"), params.get("status", ""))}
+        user = users.get(item.get("user_id") or "")
+        rows.append({"type": kind, "details": details if params else item["details"],
+                     "user": user.email if user else (_("anónimo") if not item.get("user_id") else _("eliminado")),
+                     "timestamp": parse_datetime(item["timestamp"])})
+    return rows
+
+
 @staff_member_required
 def dashboard_view(request):
     series = daily_series()
     stats = admin_stats()
     return render(request, "admin/dashboard.html", {
-        "stats": stats["system_stats"], "activity": stats["recent_activity"][:10],
+        "stats": stats["system_stats"], "activity": _activity_rows(stats["recent_activity"][:10]),
         "conversions_chart": _chart(series, "conversions"), "revenue_chart": _chart(series, "revenue"),
-        "title": "Dashboard",
+        "title": _("Panel de control"),
     })
 
 
@@ -56,6 +89,8 @@ class AdminStatsApi(APIView):
         type = serializers.CharField()
         user_id = serializers.UUIDField(allow_null=True)
         details = serializers.CharField()
+        params = serializers.DictField(child=serializers.CharField(), required=False,
+                                       help_text="source/target/status (conversion) or amount/status (payment)")
         timestamp = serializers.DateTimeField()
 
     @extend_schema(responses={200: inline_serializer("AdminStatsResponse", {

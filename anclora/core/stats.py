@@ -80,6 +80,7 @@ def recent_activity(*, limit: int = 20) -> list[dict]:
     items = [
         {"type": "conversion", "user_id": str(c["user_id"]) if c["user_id"] else None,
          "details": f"{c['original_format'].upper()} to {c['target_format'].upper()} conversion ({c['status']})",
+         "params": {"source": c["original_format"], "target": c["target_format"], "status": c["status"]},
          "timestamp": c["created_at"]}
         for c in Conversion.objects.order_by("-created_at").values(
             "user_id", "original_format", "target_format", "status", "created_at")[:limit]
@@ -88,7 +89,8 @@ def recent_activity(*, limit: int = 20) -> list[dict]:
     if transactions is not None:
         items += [
             {"type": "payment", "user_id": str(t["user_id"]) if t["user_id"] else None,
-             "details": f"{t['amount']} EUR ({t['status']})", "timestamp": t["created_at"]}
+             "details": f"{t['amount']} EUR ({t['status']})",
+             "params": {"amount": str(t["amount"]), "status": t["status"]}, "timestamp": t["created_at"]}
             for t in transactions.order_by("-created_at").values("user_id", "amount", "status", "created_at")[:limit]
         ]
     items.sort(key=lambda item: item["timestamp"], reverse=True)

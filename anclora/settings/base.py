@@ -185,7 +185,7 @@ ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=True)
 OTP_TOTP_ISSUER = "Anclora Converter"
 ADMIN_RECOVERY_CODES = 10
 
-# Abuse limits (accounts/abuse.py, billing/entitlements.py, storage/owners.py), per client
+# Abuse limits (accounts/abuse.py, billing/entitlements.py, accounts/owners.py), per client
 # address (TRUSTED_PROXY_COUNT; IPv6 by /64): sign-ups per window, new anonymous sessions per hour,
 # and free anonymous conversions per calendar month shared by every session of the address.
 SIGNUP_ADDRESS_LIMIT = env.int("SIGNUP_ADDRESS_LIMIT", default=5)

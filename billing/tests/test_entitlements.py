@@ -227,8 +227,8 @@ def test_anonymous_sessions_get_gratuito_per_session(api_client, sample, no_work
 
 
 def test_limits_allow_bigger_files_with_a_credit(make_user, settings):
+    from accounts.owners import Owner
     from billing.entitlements import EntitlementAuthorizer
-    from storage.owners import Owner
 
     user = make_user()
     authorizer = EntitlementAuthorizer()

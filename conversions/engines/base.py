@@ -60,6 +60,8 @@ class ConvertOptions:
     workdir: Path | None = None
     # Hard cap on the duration of produced audio/video (seconds).
     max_media_seconds: float = 4 * 3600
+    # Per-pair options already validated against the catalogue's schema (conversions/catalog).
+    params: dict[str, object] = field(default_factory=dict)
     started_at: float = field(default_factory=time.monotonic, repr=False)
 
     def __post_init__(self) -> None:
@@ -101,8 +103,9 @@ class Engine:
     priority: int = 0
     QUALITY: dict[str, object] = {}
 
-    def __init__(self) -> None:
-        self._available: bool | None = None
+    def __init__(self, *, available: bool | None = None) -> None:
+        """``available`` forces the answer of ``is_available`` (e.g. a test simulating a missing binary)."""
+        self._available: bool | None = available
 
     def pairs(self) -> set[tuple[str, str]]:
         raise NotImplementedError

@@ -46,3 +46,25 @@ def no_worker(monkeypatch):
     queued = []
     monkeypatch.setattr(services, "conversion_enqueue", lambda conversion: queued.append(conversion.pk))
     return queued
+
+
+@pytest.fixture
+def registry_override():
+    """Replace the default engine registry for one test.
+
+    ``registry_override(missing=["libreoffice"])`` rebuilds the configured engines with those
+    reported as not installed; ``registry_override(engines=[...])`` uses the given engine instances.
+    Returns the registry in use; the previous one comes back after the test.
+    """
+    import contextlib
+
+    from conversions.engines import registry as registry_module
+
+    with contextlib.ExitStack() as stack:
+        def override(*, missing=(), engines=None):
+            if engines is None:
+                engines = [type(e)(available=False) if e.name in missing else e
+                           for e in registry_module.default_engines()]
+            return stack.enter_context(registry_module.use(registry_module.Registry(engines)))
+
+        yield override

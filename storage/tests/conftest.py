@@ -5,8 +5,8 @@ import pytest
 
 from accounts import services as account_services
 from accounts.models import AnonymousSession, SubscriptionPlan
+from accounts.owners import Owner
 from storage import services
-from storage.owners import Owner
 
 _n = itertools.count()
 

@@ -10,9 +10,9 @@ from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
 from accounts.models import AnonymousSession, User
+from accounts.owners import Owner
 from storage import maintenance
 from storage.models import StoredFile
-from storage.owners import Owner
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 from django import template
 
-from storage.owners import Owner
+from accounts.owners import Owner
 
 from .. import selectors, services
 from ..models import EVENT_TYPES

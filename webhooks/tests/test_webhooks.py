@@ -13,7 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from storage.owners import Owner
+from accounts.owners import Owner
 from webhooks import services, signing, transport
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.tasks import webhook_deliveries_due_task

@@ -201,8 +201,8 @@ def test_convert_without_a_body_is_400(client):
 def test_extend_retention_page_with_huge_credits_is_not_a_500(staff, tmp_path, value):
     from django.test import Client
 
+    from accounts.owners import Owner
     from storage import services as storage_services
-    from storage.owners import Owner
 
     source = tmp_path / "nota.txt"
     source.write_bytes(b"hola")

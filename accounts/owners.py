@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from accounts.models import AnonymousSession, User
+from . import services as account_services
+from .abuse import address_bucket, anonymous_session_slot
+from .models import AnonymousSession, User
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,6 @@ def owner_from_request(request, *, create: bool = False) -> Owner | None:
     With ``create`` a caller without a session gets a new one (returned to them as session_id);
     without it, an unknown caller is None (and sees nothing).
     """
-    from accounts import services as account_services
-    from accounts.abuse import address_bucket, anonymous_session_slot
-    from accounts.models import AnonymousSession
-
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return Owner(user=user)
