@@ -51,19 +51,20 @@ SCOPES_BY_ROUTE: dict[str, dict[str, str]] = {
     "api:webhooks:secret": {"GET": CONVERT},  # the secret lets its holder forge deliveries: not `read`
     "api:webhooks:secret-rotate": {"POST": CONVERT},
     # resumable uploads (part of converting: a tus client's HEAD/PATCH carry the same key)
-    "api:uploads:create": {"POST": CONVERT},
+    "api:uploads:create": {"POST": CONVERT, "OPTIONS": CONVERT},  # OPTIONS: tus discovery
     "api:uploads:detail": {"GET": CONVERT, "PATCH": CONVERT, "DELETE": CONVERT},
 }
 
 
 def required_scope(request) -> str | None:
     """The scope the request's operation needs, or None when keys may not call it at all."""
-    method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
     view = (getattr(request, "parser_context", None) or {}).get("view")
     declared = getattr(view, "api_key_scopes", None)
-    if declared is not None:
-        return declared.get(method)
-    match = getattr(request._request, "resolver_match", None)
-    if match is None:
-        return None
-    return SCOPES_BY_ROUTE.get(match.view_name, {}).get(method)
+    if declared is None:
+        match = getattr(request._request, "resolver_match", None)
+        if match is None:
+            return None
+        declared = SCOPES_BY_ROUTE.get(match.view_name, {})
+    if request.method == "OPTIONS" and "OPTIONS" in declared:
+        return declared["OPTIONS"]
+    return declared.get("GET" if request.method in ("HEAD", "OPTIONS") else request.method)

@@ -331,6 +331,16 @@ if CELERY_BROKER_URL.startswith("anclora-sqla+"):
 CONVERSION_ENGINE_TIME_LIMIT = env.int(
     "CONVERSION_ENGINE_TIME_LIMIT", default=max(CELERY_TASK_SOFT_TIME_LIMIT - 30, 10)
 )
+# Conversion engines (dotted class paths; conversions/engines/registry.py): the registry asks each
+# whether it is installed and which pairs it converts; the best-priority one serves a pair, the next
+# one is the fallback.
+CONVERSION_ENGINES = [
+    "conversions.engines.pillow.PillowEngine",
+    "conversions.engines.ffmpeg.FFmpegEngine",
+    "conversions.engines.libreoffice.LibreOfficeEngine",
+    "conversions.engines.pandoc.PandocEngine",
+    "conversions.engines.pymupdf.PyMuPDFEngine",
+]
 # Workers consuming conversions (for the queue's load estimate; remote control may be off).
 # Who pays for conversions (see conversions/authorization.py); billing replaces it.
 CONVERSION_AUTHORIZER = "billing.entitlements.EntitlementAuthorizer"
@@ -411,6 +421,14 @@ CONTENT_SECURITY_POLICY = env.str(
 # The API may be called from other origins only when they are configured.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
+# A browser client on an allowed origin may send the API's own headers (tus, idempotency, anonymous
+# session) in the preflight and read the answers' (tus offsets, Location, Retry-After).
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "user-agent", "x-csrftoken", "x-requested-with",
+                      "idempotency-key", "x-session-id", "tus-resumable", "upload-length", "upload-metadata",
+                      "upload-offset")
+CORS_EXPOSE_HEADERS = ["Location", "Retry-After", "X-Session-Id", "Idempotent-Replayed", "Tus-Resumable",
+                       "Tus-Version", "Tus-Extension", "Tus-Max-Size", "Upload-Offset", "Upload-Length",
+                       "Upload-Expires"]
 # /metrics: loopback (and these networks) or a bearer token.
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1/32", "::1/128"])
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
