@@ -42,7 +42,8 @@ class UserAdmin(BaseUserAdmin):
         (_("Fechas"), {"fields": ["date_joined", "last_login"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
-    actions = ["deactivate_users", "grant_credits", "grant_points", "reset_second_factor"]
+    # gamification/admin.py adds its "grant_points" action here (rewards write through their own service).
+    actions = ["deactivate_users", "grant_credits", "reset_second_factor"]
 
     @admin.action(description=_("Restablecer el segundo factor (volverá a activarlo al entrar)"),
                   permissions=["change"])
@@ -76,12 +77,6 @@ class UserAdmin(BaseUserAdmin):
             "form": form, "users": queryset, "action_checkbox_name": ACTION_CHECKBOX_NAME, "action": "grant_credits",
             "title": _("Conceder créditos de conversión"), **self.admin_site.each_context(request),
         })
-
-    @admin.action(description=_("Conceder puntos de recompensa"))
-    def grant_points(self, request, queryset):
-        from gamification.admin import grant_points_action  # rewards write through their own service
-
-        return grant_points_action(self, request, queryset)
 
 
 @admin.register(SubscriptionPlan)

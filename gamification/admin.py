@@ -4,6 +4,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin import UserAdmin
 from anclora.core.admin import LedgerAdmin
 from anclora.core.errors import ApplicationError
 
@@ -58,13 +59,14 @@ class UserAchievementAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
 
 
-# --- "grant points" action on the User admin (wired in accounts/admin.py) ---------------
+# --- "grant points" action, added by this app to the accounts' User admin ----------------
 class GrantPointsForm(forms.Form):
     points = forms.IntegerField(label=_("Puntos"), min_value=1, max_value=100000)
     reason = forms.CharField(label=_("Motivo"), max_length=64, required=False)
 
 
-def grant_points_action(modeladmin, request, queryset):
+@admin.action(description=_("Conceder puntos de recompensa"))
+def grant_points(modeladmin, request, queryset):
     """Admin action: award points through the ledger (rewards_award), one row per user."""
     if "apply" in request.POST:
         form = GrantPointsForm(request.POST)
@@ -85,3 +87,6 @@ def grant_points_action(modeladmin, request, queryset):
         "form": form, "users": queryset, "action_checkbox_name": ACTION_CHECKBOX_NAME, "action": "grant_points",
         "title": _("Conceder puntos"), **modeladmin.admin_site.each_context(request),
     })
+
+
+UserAdmin.actions = [*UserAdmin.actions, grant_points]
