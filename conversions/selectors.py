@@ -60,5 +60,16 @@ def conversion_get(*, conversion_id) -> Conversion | None:
     return Conversion.objects.select_related("source", "output").filter(pk=conversion_id).first()
 
 
+def conversion_list_completed_for_user(*, user) -> QuerySet[Conversion]:
+    """A signed-in user's completed conversions (what rewards and achievements count)."""
+    return Conversion.objects.filter(user=user, status=Conversion.Status.COMPLETED)
+
+
+def conversion_get_completed_of_user(*, conversion_id) -> Conversion | None:
+    """A completed conversion that belongs to a signed-in user (with its source and user), else None."""
+    return (Conversion.objects.select_related("source", "user")
+            .filter(pk=conversion_id, status=Conversion.Status.COMPLETED, user__isnull=False).first())
+
+
 def conversion_list_for_batch(*, batch_id) -> QuerySet[Conversion]:
     return Conversion.objects.select_related("source").filter(batch_id=batch_id).order_by("created_at")

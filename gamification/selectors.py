@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import verified_users_q
 from conversions.formats import category_of
-from conversions.models import Conversion
+from conversions.selectors import conversion_list_completed_for_user
 
 from . import rules
 from .models import (
@@ -67,8 +67,8 @@ def period_start(period: str, now: datetime) -> date | None:
 
 
 # --- conversions the rules count ----------------------------------------------------
-def completed_conversions(*, user) -> QuerySet[Conversion]:
-    return Conversion.objects.filter(user=user, status=Conversion.Status.COMPLETED)
+def completed_conversions(*, user) -> QuerySet:
+    return conversion_list_completed_for_user(user=user)
 
 
 @dataclass(frozen=True)

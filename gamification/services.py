@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.credits import CreditReason, credits_grant
 from accounts.selectors import user_email_verified
 from anclora.core.errors import ApplicationError
-from conversions.models import Conversion
+from conversions.selectors import conversion_get_completed_of_user
 
 from . import rules, selectors
 from .models import (
@@ -359,8 +359,7 @@ def _conversion_count_achievements(*, user) -> list[str]:
 def rewards_on_conversion_completed(*, conversion_id, now: datetime | None = None) -> bool:
     """+10 per completed conversion (+50 bonus on the first ever), a streak day, achievements,
     challenge progress. Anonymous conversions earn nothing. False if already handled."""
-    conversion = (Conversion.objects.select_related("source", "user")
-                  .filter(pk=conversion_id, status=Conversion.Status.COMPLETED, user__isnull=False).first())
+    conversion = conversion_get_completed_of_user(conversion_id=conversion_id)
     if conversion is None:
         return False
     user = conversion.user
