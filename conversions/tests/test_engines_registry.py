@@ -7,7 +7,18 @@ from pathlib import Path
 import pytest
 
 from conversions.detection import detect_format
-from conversions.engines import ConvertOptions, Registry, default_registry, supported_pairs
+from conversions.engines import (
+    ConvertOptions,
+    Engine,
+    EngineError,
+    EngineTimeout,
+    OutputTooLarge,
+    Registry,
+    UnsafeInput,
+    default_registry,
+    supported_pairs,
+)
+from conversions.engines import registry as registry_module
 from conversions.engines.registry import default_engines
 from conversions.formats import CATEGORIES, category_of
 from conversions.tests import enginefiles as ef
@@ -52,12 +63,108 @@ def test_registry_without_ffmpeg_has_no_audio_pairs():
 
 
 def test_unavailable_engine_pairs_disappear():
-    engines = default_engines()
-    for engine in engines:
-        if engine.name == "pandoc":
-            engine._available = False
-    pairs = Registry(engines).supported_pairs()
-    assert ("docx", "odt") not in pairs or pairs[("docx", "odt")] == "libreoffice"
+    """An engine reported missing serves no pair; the pairs only it converted are gone."""
+    full = Registry(default_engines()).supported_pairs()
+    only_pandoc = {pair for pair, name in full.items() if name == "pandoc"}
+    engines = [type(e)(available=False) if e.name == "ffmpeg" else e for e in default_engines()]
+    registry = Registry(engines)
+    pairs = registry.supported_pairs()
+    assert ("mp3", "wav") in full and ("mp3", "wav") not in pairs
+    assert "ffmpeg" not in pairs.values()
+    assert [e.name for e in registry.missing()] == ["ffmpeg"]
+    assert {pair for pair, name in pairs.items() if name == "pandoc"} == only_pandoc
+
+
+class FakeEngine(Engine):
+    """Converts png->jpg by writing bytes, or fails with ``error``."""
+
+    def __init__(self, name, priority, error=None):
+        super().__init__()
+        self.name, self.priority, self.error, self.calls = name, priority, error, 0
+
+    def pairs(self):
+        return {("png", "jpg")}
+
+    def _convert(self, src, out, src_fmt, dst_fmt, options):
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        out.write_bytes(f"made by {self.name}".encode())
+
+
+@pytest.mark.parametrize("code", ["corrupt_input", "engine_failed", "conversion_failed", "engine_unavailable"])
+def test_registry_falls_back_on_engine_failures(tmp_path, code):
+    first = FakeEngine("first", 90, EngineError(code=code))
+    second = FakeEngine("second", 10)
+    src = tmp_path / "in.png"
+    src.write_bytes(b"png")
+    tried = []
+    used = Registry([second, first]).convert(src, tmp_path / "out.jpg", "png", "jpg", ConvertOptions(),
+                                             on_attempt=lambda e: tried.append(e.name))
+    assert used == "second" and tried == ["first", "second"]
+    assert (tmp_path / "out.jpg").read_bytes() == b"made by second"
+
+
+@pytest.mark.parametrize("error", [EngineTimeout(), UnsafeInput(), OutputTooLarge()],
+                         ids=lambda e: e.code)
+def test_registry_does_not_fall_back_on_final_errors(tmp_path, error):
+    first = FakeEngine("first", 90, error)
+    second = FakeEngine("second", 10)
+    src = tmp_path / "in.png"
+    src.write_bytes(b"png")
+    with pytest.raises(type(error)):
+        Registry([first, second]).convert(src, tmp_path / "out.jpg", "png", "jpg", ConvertOptions())
+    assert first.calls == 1 and second.calls == 0
+
+
+def test_registry_last_engine_error_is_raised(tmp_path):
+    engines = [FakeEngine("a", 2, EngineError(code="corrupt_input", message="a")),
+               FakeEngine("b", 1, EngineError(code="corrupt_input", message="b"))]
+    src = tmp_path / "in.png"
+    src.write_bytes(b"png")
+    with pytest.raises(EngineError, match="b"):
+        Registry(engines).convert(src, tmp_path / "out.jpg", "png", "jpg", ConvertOptions())
+    with pytest.raises(EngineError) as info:
+        Registry(engines).convert(src, tmp_path / "out.gif", "png", "gif", ConvertOptions())
+    assert info.value.code == "unsupported_pair"
+
+
+def test_template_refuses_unavailable_engine_and_other_pairs(tmp_path):
+    src = tmp_path / "in.png"
+    src.write_bytes(b"png")
+    with pytest.raises(EngineError) as info:
+        FakeEngine("x", 1).convert(src, tmp_path / "o.gif", "png", "gif", ConvertOptions())
+    assert info.value.code == "unsupported_pair"
+    missing = FakeEngine("x", 1)
+    missing._probe = lambda: False
+    with pytest.raises(EngineError) as info:
+        missing.convert(src, tmp_path / "o.jpg", "png", "jpg", ConvertOptions())
+    assert info.value.code == "engine_unavailable" and missing.calls == 0
+
+
+def test_engines_come_from_settings(settings):
+    settings.CONVERSION_ENGINES = ["conversions.engines.pillow.PillowEngine"]
+    registry = default_registry()
+    assert [e.name for e in registry.engines] == ["pillow"]
+    assert ("png", "jpg") in registry.supported_pairs() and registry.engine_for("mp3", "wav") is None
+
+
+def test_engine_path_must_name_an_engine():
+    with pytest.raises(TypeError):
+        registry_module.import_engine("pathlib.Path")
+    with pytest.raises(ValueError):
+        registry_module.import_engine("nodots")
+
+
+def test_registry_override_fixture_restores_default(registry_override):
+    before = default_registry()
+    used = registry_override(missing=["pillow"])
+    assert default_registry() is used is not before
+    assert default_registry().engine_for("png", "jpg") is None
+
+
+def test_default_registry_is_back_after_override():
+    assert default_registry().engine_for("png", "jpg").name == "pillow"
 
 
 @pytest.fixture(scope="module")
