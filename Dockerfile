@@ -4,9 +4,9 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     DJANGO_SETTINGS_MODULE=anclora.settings.production VAR_DIR=/data/var MEDIA_ROOT=/data/media
 
-# LibreOffice for office fidelity, ffmpeg, fonts and the libraries WeasyPrint needs.
+# LibreOffice for office fidelity (python3-uno: its warm listener), ffmpeg, fonts and the libraries WeasyPrint needs.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libreoffice-writer-nogui ffmpeg fonts-dejavu-core \
+ && apt-get install -y --no-install-recommends libreoffice-writer-nogui python3-uno ffmpeg fonts-dejavu-core \
       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b gettext \
  && rm -rf /var/lib/apt/lists/*
 

@@ -333,6 +333,13 @@ CONVERSION_ENGINE_TIME_LIMIT = env.int(
 )
 # Conversion engines (dotted class paths; conversions/engines/registry.py): the registry asks each
 # whether it is installed and which pairs it converts; the best-priority one serves a pair, the next
+# Warm LibreOffice per worker process (conversions/engines/office_server.py): started on first use,
+# recycled after this many conversions and after any failure; off -> every document starts soffice.
+OFFICE_WARM_ENABLED = env.bool("OFFICE_WARM_ENABLED", default=True)
+OFFICE_WARM_MAX_CONVERSIONS = env.int("OFFICE_WARM_MAX_CONVERSIONS", default=50)
+OFFICE_WARM_START_TIMEOUT = env.float("OFFICE_WARM_START_TIMEOUT", default=60.0)
+# A python with LibreOffice's `uno` module (python3-uno); empty: /usr/bin/python3, then LibreOffice's own.
+OFFICE_PYTHON = env.str("OFFICE_PYTHON", default="")
 # one is the fallback.
 CONVERSION_ENGINES = [
     "conversions.engines.pillow.PillowEngine",

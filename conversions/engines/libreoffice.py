@@ -6,7 +6,7 @@ import shutil
 from functools import lru_cache
 from pathlib import Path
 
-from . import process
+from . import office_server, process
 from .base import ConvertOptions, Engine, EngineError
 
 OFFICE = ["docx", "odt", "rtf", "txt"]
@@ -92,8 +92,10 @@ class LibreOfficeEngine(Engine):
             args.append(f"--infilter={INFILTERS[src_fmt]}")
         args += ["--convert-to", CONVERT_TO[dst_fmt], "--outdir", str(outdir), str(local)]
         try:
-            process.run(args, timeout=options.remaining(), cwd=tmp,
-                        env=process.safe_env(home=tmp))
+            # The worker's warm listener first (office_server); the cold command line when it cannot.
+            if not office_server.convert_args(args, options):
+                process.run(args, timeout=options.remaining(), cwd=tmp,
+                            env=process.safe_env(home=tmp))
         except EngineError as exc:
             if exc.code == "engine_failed":
                 raise EngineError("El documento está dañado o no se puede convertir",
