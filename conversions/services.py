@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,11 +22,12 @@ from anclora.core.errors import ApplicationError
 from storage import services as storage_services
 from storage.models import StoredFile
 
+from . import catalog
 from .authorization import PlannedConversion, get_authorizer
+from .catalog import CONTENT_TYPES, QUALITY_NAMES, canonical, conversion_type
 from .detection import check_upload, text_to_utf8
-from .engines.base import QUALITY_LEVELS, ConvertOptions, EngineError
+from .engines.base import ConvertOptions, EngineError
 from .engines.registry import default_registry
-from .formats import CONTENT_TYPES, canonical, conversion_type
 from .models import Conversion
 from .webhooks import webhook_url_allowed
 
@@ -62,10 +64,23 @@ def _validate_target(target_format: str) -> str:
 
 
 def _validate_quality(quality: str) -> str:
-    if quality not in QUALITY_LEVELS:
+    if quality not in QUALITY_NAMES:
         raise ApplicationError(_("Calidad no válida."), code="invalid_quality",
-                               details={"quality": [f"{', '.join(QUALITY_LEVELS)}"]})
+                               details={"quality": [f"{', '.join(QUALITY_NAMES)}"]})
     return quality
+
+
+def conversion_options_validate(*, source: str, target: str, options: dict | None) -> dict:
+    """The pair's options checked against the catalogue's schema (400 naming the bad option)."""
+    if options is not None and not isinstance(options, dict):
+        raise ApplicationError(_("options debe ser un objeto JSON."), code="invalid_option",
+                               details={"options": [_("Debe ser un objeto JSON.")]})
+    try:
+        return catalog.validate_options(source, target, options)
+    except catalog.OptionError as exc:
+        message = _(exc.message) % exc.params if exc.params else _(exc.message)
+        raise ApplicationError(f"{exc.name}: {message}", code="invalid_option",
+                               details={"options": {exc.name: [message]}}) from exc
 
 
 def _inspect(upload: Upload, target: str, max_bytes: int) -> str:
@@ -99,7 +114,7 @@ def _inspect(upload: Upload, target: str, max_bytes: int) -> str:
     if source == target:
         raise ApplicationError(_("El archivo ya está en ese formato."), code="same_format",
                                details={"target_format": [target]})
-    if default_registry().engine_for(source, target) is None:
+    if not catalog.pair_supported(source, target):
         raise ApplicationError(
             _("No se puede convertir de %(src)s a %(dst)s.") % {"src": source, "dst": target},
             code="unsupported_pair", details={"target_format": [f"{source}->{target}"]},
@@ -116,8 +131,12 @@ def conversion_request(
     use_credit: bool = False,
     transaction_id=None,
     webhook_url: str = "",
+    options: dict | None = None,
 ) -> list[Conversion]:
-    """Validate every file first (nothing is stored if one is refused), then store and enqueue."""
+    """Validate every file first (nothing is stored if one is refused), then store and enqueue.
+
+    ``options``: per-pair options (``catalog.options``), checked for each file's pair.
+    """
     if not uploads:
         raise ApplicationError(_("No se ha enviado ningún archivo."), code="no_file",
                                details={"file": [_("Este campo es obligatorio.")]})
@@ -129,6 +148,7 @@ def conversion_request(
     authorizer = get_authorizer()
     max_bytes = max_upload_bytes_for(owner=owner, use_credit=use_credit, transaction_id=transaction_id)
     sources = [_inspect(upload, target, max_bytes) for upload in uploads]
+    params = [conversion_options_validate(source=source, target=target, options=options) for source in sources]
     planned = [PlannedConversion(source_format=source, target_format=target, size_bytes=upload.size,
                                  quality=quality, name=upload.name)
                for upload, source in zip(uploads, sources, strict=True)]
@@ -139,7 +159,7 @@ def conversion_request(
         # Decide and consume first: a refusal (402) rolls back before any file is stored.
         auth = authorizer.authorize(owner=owner, planned=planned, use_credit=use_credit,
                                     transaction_id=transaction_id)
-        for upload, source in zip(uploads, sources, strict=True):
+        for upload, source, pair_params in zip(uploads, sources, params, strict=True):
             stored = storage_services.stored_file_create(
                 owner=owner, path=upload.path, kind=StoredFile.Kind.ORIGINAL,
                 original_filename=upload.name, file_format=source,
@@ -149,7 +169,7 @@ def conversion_request(
                 **owner.fields(), batch_id=batch_id, source=stored, original_format=source,
                 target_format=target, conversion_type=conversion_type(source, target),
                 quality=quality, paid_by=auth.paid_by, priority=auth.priority,
-                webhook_url=webhook_url or "",
+                webhook_url=webhook_url or "", options={"params": pair_params} if pair_params else {},
             )
             created.append(conversion)
             transaction.on_commit(lambda c=conversion: conversion_enqueue(conversion=c))
@@ -186,16 +206,24 @@ def conversion_claim(*, conversion_id) -> bool:
     )
 
 
-def _progress_reporter(conversion_id):
-    last = {"value": -1}
+def _progress_reporter(conversion_id, *, clock=time.monotonic):
+    """The engines' progress callback: saves 1-99 % at a bounded rate, only forward, a new value
+    once it is PROGRESS_SAVE_MIN_STEP points ahead of the saved one or PROGRESS_SAVE_MIN_INTERVAL
+    seconds after it (at most ~100 small UPDATEs per job, whatever the engine reports)."""
+    last = {"value": 0, "at": float("-inf")}
+    step, interval = settings.PROGRESS_SAVE_MIN_STEP, settings.PROGRESS_SAVE_MIN_INTERVAL
 
     def report(percent: int) -> None:
-        percent = max(0, min(99, int(percent)))
-        if percent >= last["value"] + 5:
-            last["value"] = percent
-            Conversion.objects.filter(pk=conversion_id, status=Conversion.Status.PROCESSING).update(
-                progress=percent
-            )
+        percent = max(1, min(99, int(percent)))
+        if percent <= last["value"]:
+            return
+        now = clock()
+        if percent - last["value"] < step and now - last["at"] < interval:
+            return
+        last["value"], last["at"] = percent, now
+        Conversion.objects.filter(pk=conversion_id, status=Conversion.Status.PROCESSING).update(
+            progress=percent
+        )
 
     return report
 
@@ -237,7 +265,7 @@ def _run_engines(*, conversion: Conversion, src_path: Path, dst_path: Path, work
     options = ConvertOptions(
         quality=conversion.quality, time_limit=settings.CONVERSION_ENGINE_TIME_LIMIT,
         progress=_progress_reporter(conversion.pk), max_output_bytes=settings.MAX_UPLOAD_MB * MB,
-        workdir=work / "engines", params=dict(conversion.options or {}),
+        workdir=work / "engines", params=dict((conversion.options or {}).get("params") or {}),
     )
     default_registry().convert(src_path, dst_path, conversion.original_format, conversion.target_format,
                                options, on_attempt=record)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts the web server and one Celery worker with embedded beat, in the foreground.
+# Starts the web server (gunicorn) and one Celery worker with embedded beat, in the foreground.
 # Ctrl-C (or SIGTERM) stops all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,8 +48,13 @@ fi
 pids+=($!)
 core=($!)
 
+# gunicorn (threaded workers, one per core, WEB_THREADS threads each; static files via whitenoise).
+# TERM/INT stop it after at most 5 s of finishing requests in flight.
+CORES="$(nproc 2>/dev/null || echo 2)"
 echo "Anclora Converter: http://127.0.0.1:${PORT}/  (API docs: /api/docs/, admin: /admin/)"
-$PY manage.py runserver "127.0.0.1:${PORT}" --noreload &
+.venv/bin/gunicorn anclora.wsgi:application --bind "127.0.0.1:${PORT}" \
+  --worker-class gthread --workers "${WEB_WORKERS:-$CORES}" --threads "${WEB_THREADS:-8}" \
+  --timeout 300 --graceful-timeout 5 --backlog 2048 --access-logfile - --log-level warning &
 pids+=($!)
 core+=($!)
 

@@ -340,6 +340,11 @@ OFFICE_WARM_MAX_CONVERSIONS = env.int("OFFICE_WARM_MAX_CONVERSIONS", default=50)
 OFFICE_WARM_START_TIMEOUT = env.float("OFFICE_WARM_START_TIMEOUT", default=60.0)
 # A python with LibreOffice's `uno` module (python3-uno); empty: /usr/bin/python3, then LibreOffice's own.
 OFFICE_PYTHON = env.str("OFFICE_PYTHON", default="")
+# A job's progress is saved when it moved this many points, or this many seconds after the last save.
+PROGRESS_SAVE_MIN_STEP = env.int("PROGRESS_SAVE_MIN_STEP", default=2)
+PROGRESS_SAVE_MIN_INTERVAL = env.float("PROGRESS_SAVE_MIN_INTERVAL", default=0.5)
+# Conversion engines (dotted class paths; conversions/engines/registry.py): the registry asks each
+# whether it is installed and which pairs it converts; the best-priority one serves a pair, the next
 # one is the fallback.
 CONVERSION_ENGINES = [
     "conversions.engines.pillow.PillowEngine",

@@ -152,7 +152,7 @@ class FFmpegEngine(Engine):
         args = [
             ffmpeg_binary(), "-nostdin", "-hide_banner", "-nostats", "-y",
             "-loglevel", "info",
-            "-progress", "pipe:1",
+            "-progress", "pipe:1", "-stats_period", "0.1",  # out_time_us 10 times a second
             "-protocol_whitelist", "file,pipe",
             "-format_whitelist", demuxer,
             "-f", demuxer,
