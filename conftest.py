@@ -72,6 +72,63 @@ def api_client():
     return APIClient()
 
 
+# --- factories (factories.py): one way to make users, files, conversions, payments, credits ---
+@pytest.fixture
+def make_user(db):
+    """make_user(email=None, *, password=..., verified=True, plan=None, **model_fields) -> a signed-up
+    user (factories.UserFactory); verified=False leaves the e-mail unverified."""
+    from factories import UserFactory
+
+    def make(email=None, *, verified=True, **fields):
+        if email is not None:
+            fields["email"] = email
+        if not verified:
+            fields["email_verified_at"] = None
+        return UserFactory(**fields)
+
+    return make
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user()
+
+
+@pytest.fixture
+def staff_user(db):
+    """Staff with a confirmed TOTP device (log in through ``otp_login`` to pass the second factor)."""
+    from factories import VerifiedStaffFactory
+
+    return VerifiedStaffFactory()
+
+
+@pytest.fixture
+def no_worker(monkeypatch):
+    """Jobs stay pending: nothing is enqueued (the ids that would have been are listed)."""
+    from conversions import services
+
+    queued = []
+    monkeypatch.setattr(services, "conversion_enqueue", lambda conversion: queued.append(conversion.pk))
+    return queued
+
+
+@pytest.fixture
+def commit_per_request(monkeypatch, django_capture_on_commit_callbacks):
+    """Each test-client request ends as a committed one does: what it registered with
+    transaction.on_commit runs (the eager worker, e-mails, webhooks), and what those register too.
+    API tests that need only the after-commit work stay in the fast per-test transaction instead of
+    ``django_db(transaction=True)`` (keep that for threads, live servers and real workers)."""
+    from django.test import Client
+
+    request = Client.request
+
+    def committed(self, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return request(self, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "request", committed)
+
+
 @pytest.fixture(autouse=True)
 def _seeded_plans(request):
     """Seeded rows (plans, achievements, schedules) come from migrations and `seed`; transactional
@@ -125,3 +182,23 @@ def otp_login():
 def verified_admin_client(client, admin_user, otp_login):
     """A superuser's test client that passed the password and the second factor."""
     return otp_login(client, admin_user)
+
+
+# --- conversion engines: a registry of our own for one test (conversions/engines/registry.py) ---
+@pytest.fixture
+def registry_override():
+    """registry_override(missing=["libreoffice"]) -> the default registry rebuilt with those engines
+    reported as not installed; registry_override(engines=[...]) -> a registry of these engine instances.
+    The previous registry comes back after the test."""
+    import contextlib
+
+    from conversions.engines import registry as registry_module
+
+    with contextlib.ExitStack() as stack:
+        def override(*, missing=(), engines=None):
+            if engines is None:
+                engines = [type(e)(available=False) if e.name in missing else e
+                           for e in registry_module.default_engines()]
+            return stack.enter_context(registry_module.use(registry_module.Registry(engines)))
+
+        yield override

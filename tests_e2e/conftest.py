@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import _skip_or_fail
+from factories import PASSWORD  # noqa: F401 (the password of every make_user account)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
@@ -59,7 +60,6 @@ def shot(page, name: str) -> Path:
     return path
 
 
-PASSWORD = "Anclora-2026x"
 
 
 @pytest.fixture
@@ -67,19 +67,6 @@ def offline(settings):
     """Payments through the offline test-mode provider (no Stripe, no network)."""
     settings.STRIPE_SECRET_KEY = ""
     settings.STRIPE_API_BASE = ""
-
-
-@pytest.fixture
-def make_user(transactional_db):
-    from accounts import services as account_services
-
-    def make(email: str, verified: bool = True, **extra):
-        from accounts.tests.factories import verified as verified_user
-
-        user = account_services.user_create(email=email, password=PASSWORD, **extra)
-        return verified_user(user) if verified else user
-
-    return make
 
 
 def log_in(page, email: str, password: str = PASSWORD) -> None:

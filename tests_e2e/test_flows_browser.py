@@ -104,7 +104,7 @@ def test_redeem_points_then_convert_with_the_credit(page, exhausted_user, photo)
 
 
 def test_extend_retention_on_my_files(page, make_user, photo, offline):
-    from accounts.tests.factories import give_credits
+    from factories import give_credits
 
     user = make_user("archivos@example.com")
     (conversion,) = convert_for(user, photo, "png")

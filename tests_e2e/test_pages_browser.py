@@ -24,8 +24,8 @@ def _both_widths(page, name, url=None):
 def busy_user(make_user, tmp_path, offline):
     """A user with conversions, files, points, credits, a pending payment and rivals on the board."""
     from accounts.owners import Owner
-    from accounts.tests.factories import give_credits
     from billing import services as billing_services
+    from factories import give_credits
     from gamification.services import rewards_award
 
     user = make_user("ana.martinez.de.la.fuente@example.com", first_name="Ana", last_name="Martínez")

@@ -11,30 +11,17 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from accounts import services as account_services
 from accounts.models import User
-from accounts.tests.factories import give_credits
 from billing.models import ConversionTransaction
 from conversions.models import Conversion
-from conversions.tests.conftest import no_worker  # noqa: F401 (shared fixture)
+from factories import PASSWORD, give_credits
 from storage.models import StoredFile
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "Anclora-2026x"
 ANONYMOUS_PAGES = ["/", "/conversions/", "/files/", "/plans/", "/login/", "/signup/"]
 USER_PAGES = ["/", "/conversions/", "/files/", "/plans/", "/rewards/", "/account/"]
 ES_PRICE = re.compile(r"\d+,\d\d\u00a0€")
-
-
-@pytest.fixture
-def make_user(db):
-    counter = iter(range(1000))
-
-    def make(**extra):
-        return account_services.user_create(email=f"page{next(counter)}@example.com", password=PASSWORD, **extra)
-
-    return make
 
 
 @pytest.fixture
@@ -111,7 +98,7 @@ def test_prices_plan_names_and_retention_in_the_locale(client, offline):
     assert "Files kept for 7 days" in html and "Image → image" in html and "High load" in html
 
 
-def test_dates_follow_the_profile_time_zone(client, make_user, sample, no_worker):  # noqa: F811
+def test_dates_follow_the_profile_time_zone(client, make_user, sample, no_worker):
     user = make_user()
     User.objects.filter(pk=user.pk).update(time_zone="America/New_York")
     client.force_login(user)
@@ -135,7 +122,7 @@ def test_convert_form_errors_in_words(client, sample):
     assert not Conversion.objects.exists()
 
 
-def test_list_refreshes_while_active_and_cancel(client, sample, no_worker):  # noqa: F811
+def test_list_refreshes_while_active_and_cancel(client, sample, no_worker):
     assert "Aún no tienes conversiones" in client.get("/conversions/").content.decode()
     client.get("/")
     client.post("/convert/", {"file": _png(sample), "target_format": "jpg", "quality": "standard"})
@@ -215,7 +202,7 @@ def test_checkout_decline_and_other_owner(client, offline):
     assert ConversionTransaction.objects.get(pk=tx_id).status == "failed"
 
 
-def test_files_page_error_states(client, make_user, sample, no_worker):  # noqa: F811
+def test_files_page_error_states(client, make_user, sample, no_worker):
     client.get("/")
     client.post("/convert/", {"file": _png(sample), "target_format": "jpg", "quality": "standard"})
     stored = StoredFile.objects.get()

@@ -3,7 +3,7 @@ from django.db import IntegrityError, transaction
 
 from accounts import services
 from accounts.models import User
-from accounts.tests.factories import give_credits
+from factories import give_credits
 
 pytestmark = pytest.mark.django_db
 

@@ -1,22 +1,4 @@
-import itertools
-
 import pytest
-
-from accounts import services as account_services
-from accounts.tests.factories import verified
-from conversions.tests.conftest import no_worker  # noqa: F401 (shared fixture)
-
-PASSWORD = "Secreta123!"
-_n = itertools.count()
-
-
-@pytest.fixture
-def make_user(db):
-    def make(**extra):
-        return verified(account_services.user_create(email=f"keys{next(_n)}@example.com", password=PASSWORD,
-                                                     **extra))
-
-    return make
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from apikeys.models import ApiKey
-from conversions.tests.conftest import upload
+from factories import upload
 
 from .conftest import key_client
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import json
 import socket
 import subprocess
@@ -14,16 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from accounts import services as account_services
 from conftest import _skip_or_fail
-from conversions.tests.conftest import no_worker  # noqa: F401 (shared fixture)
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 LOCALSTRIPE_PYTHON = BASE_DIR / ".venv-localstripe" / "bin" / "python"
 LAUNCHER = BASE_DIR / "scripts" / "localstripe_loopback.py"
 WEBHOOK_SECRET = "whsec_test_anclora_0123456789"
-PASSWORD = "Secreta123!"
-_n = itertools.count()
 
 
 def _free_port() -> int:
@@ -90,17 +85,6 @@ def event_payload(kind: str, obj: dict, *, event_id: str | None = None) -> bytes
 def post_webhook(client, payload: bytes, signature: str | None = None):
     headers = {"HTTP_STRIPE_SIGNATURE": signature if signature is not None else sign(payload)}
     return client.post("/api/payments/webhook", data=payload, content_type="application/json", **headers)
-
-
-@pytest.fixture
-def make_user(db):
-    def make(verified=True, **extra):
-        from accounts.tests.factories import verified as verified_user
-
-        user = account_services.user_create(email=f"bill{next(_n)}@example.com", password=PASSWORD, **extra)
-        return verified_user(user) if verified else user
-
-    return make
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from billing.models import ConversionCharge, ConversionTransaction, TransactionItem
 from conversions.models import Conversion
 from conversions.services import conversion_fail
-from conversions.tests.conftest import upload
+from factories import upload
 
 pytestmark = pytest.mark.django_db
 

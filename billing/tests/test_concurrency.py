@@ -7,10 +7,10 @@ import pytest
 from django.db import connection
 
 from accounts.owners import Owner
-from accounts.tests.factories import give_credits
 from anclora.core.errors import ApplicationError
 from billing.models import ConversionCharge
 from conversions import services as conversion_services
+from factories import give_credits
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,11 +9,10 @@ from django.utils import timezone
 
 from accounts.models import SubscriptionPlan
 from accounts.services import subscription_start
-from accounts.tests.factories import give_credits
 from billing.models import ConversionCharge, ConversionTransaction, TransactionItem
 from conversions.models import Conversion
 from conversions.services import conversion_cancel, conversion_fail
-from conversions.tests.conftest import upload
+from factories import give_credits, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -13,11 +13,10 @@ from django.db import connection
 
 from accounts.models import CreditLedgerEntry
 from accounts.services import anonymous_session_get_or_create, tokens_for_user
-from accounts.tests.factories import give_credits
 from anclora.core.tests.parallel import run_in_parallel
 from billing.models import ConversionTransaction, StripeSubscription
 from billing.providers import get_provider
-from conversions.tests.conftest import upload
+from factories import give_credits, upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,9 +2,8 @@
 
 import pytest
 
-from accounts.tests.factories import give_credits
 from billing.models import ConversionTransaction, StripeEvent
-from conversions.tests.conftest import upload
+from factories import give_credits, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from djstripe.models import Event
 
 from billing.models import ConversionTransaction
 from billing.providers import get_provider
-from conversions.tests.conftest import upload
+from factories import upload
 
 from .conftest import WEBHOOK_SECRET, event_payload, post_webhook, sign
 

@@ -2,8 +2,7 @@ import pytest
 
 from accounts.models import User
 from conversions.models import Conversion
-
-from .conftest import upload
+from factories import upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,9 +11,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import SubscriptionPlan
 from conversions.models import Conversion
+from factories import upload
 from storage.models import StoredFile
-
-from .conftest import upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,10 +4,10 @@ import pytest
 from django.core.files.storage import default_storage
 
 from conversions.models import Conversion
+from factories import upload
 from storage.models import StoredFile
 
 from . import enginefiles
-from .conftest import upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,9 +6,8 @@ from django.utils import timezone
 
 from conversions import services
 from conversions.models import Conversion
+from factories import upload
 from storage.models import StoredFile
-
-from .conftest import upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,8 +5,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from conversions.webhooks import webhook_url_allowed
-
-from .conftest import upload
+from factories import upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -27,10 +27,10 @@ from django.utils import timezone
 
 from conversions import services
 from conversions.models import Conversion
+from factories import upload
 from storage.models import StoredFile
 
 from . import enginefiles
-from .conftest import upload
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

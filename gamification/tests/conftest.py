@@ -1,19 +1,9 @@
-import itertools
-import uuid
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
-from accounts.models import User
-from conversions.formats import conversion_type
-from conversions.models import Conversion
+from factories import PASSWORD, ConversionFactory  # noqa: F401 (PASSWORD: the tests' password)
 from gamification import services
-from storage.models import StoredFile
 
-PASSWORD = "Secreta123!"
 MB = 1024 * 1024
-_n = itertools.count()
 
 
 @pytest.fixture(autouse=True)
@@ -27,38 +17,13 @@ def _seeded_achievements(request):
 
 
 @pytest.fixture
-def make_user(db):
-    def make(verified=True, **extra):
-        """Verified (when it joined) unless verified=False: only verified accounts earn rewards."""
-        extra.setdefault("email", f"rewards{next(_n)}@example.com")
-        if verified:
-            extra.setdefault("email_verified_at", extra.get("date_joined") or timezone.now())
-        return User.objects.create_user(password=PASSWORD, **extra)
-
-    return make
-
-
-def _stored(user, kind, fmt, size):
-    return StoredFile.objects.create(
-        user=user, kind=kind, storage_name=f"test/{uuid.uuid4()}.{fmt}", original_filename=f"f.{fmt}",
-        file_format=fmt, size=size, content_type="application/octet-stream", checksum="0" * 64,
-        expires_at=timezone.now() + timedelta(days=1),
-    )
-
-
-@pytest.fixture
 def make_conversion(db):
-    """A completed (by default) conversion row, created directly with the ORM."""
+    """A completed (by default) conversion row of ``user`` (factories.ConversionFactory)."""
 
     def make(user, source="png", target="jpg", *, size=1024, finished_at=None, status="completed"):
-        completed = status == Conversion.Status.COMPLETED
-        return Conversion.objects.create(
-            user=user, batch_id=uuid.uuid4(), source=_stored(user, "original", source, size),
-            output=_stored(user, "converted", target, size) if completed else None,
-            original_format=source, target_format=target, conversion_type=conversion_type(source, target),
-            status=status, progress=100 if completed else 0,
-            finished_at=(finished_at or timezone.now()) if completed else None,
-        )
+        extra = {"finished_at": finished_at} if finished_at else {}
+        return ConversionFactory(user=user, original_format=source, target_format=target, size=size,
+                                 status=status, **extra)
 
     return make
 

@@ -11,7 +11,7 @@ from accounts.services import anonymous_session_get_or_create, tokens_for_user
 from anclora.core.tests.parallel import run_in_parallel
 from billing.models import ConversionTransaction
 from conversions.models import Conversion
-from conversions.tests.conftest import upload
+from factories import upload
 from idempotency.models import IdempotencyRecord
 
 REQUEST = {"source_format": "png", "target_format": "jpg", "file_size_mb": 0.01, "quality": "standard"}

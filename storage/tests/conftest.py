@@ -3,23 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from accounts import services as account_services
-from accounts.models import AnonymousSession, SubscriptionPlan
+from accounts.models import AnonymousSession
 from accounts.owners import Owner
 from storage import services
 
 _n = itertools.count()
-
-
-@pytest.fixture
-def make_user(db):
-    def make(plan: str | None = None, **extra):
-        user = account_services.user_create(email=f"files{next(_n)}@example.com", password="Secreta123!", **extra)
-        if plan:
-            account_services.subscription_start(user=user, plan=SubscriptionPlan.objects.get(slug=plan))
-        return user
-
-    return make
 
 
 @pytest.fixture

@@ -224,8 +224,8 @@ def test_admin_extends_retention_through_the_service(client, make_user, store, o
 
 def test_service_refuses_an_absurd_extension_without_overflow(make_user, store):
     """10**30 credits never reaches timedelta(): the 30-day cap answers first, nothing is spent."""
-    from accounts.tests.factories import give_credits
     from anclora.core.errors import ApplicationError
+    from factories import give_credits
     from storage import services
 
     user = make_user()

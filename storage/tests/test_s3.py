@@ -15,7 +15,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from conftest import _skip_or_fail
-from conversions.tests.conftest import upload
+from factories import upload
 from storage import maintenance
 from storage.models import StoredFile
 

@@ -1,23 +1,8 @@
-import itertools
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-
-from accounts import services as account_services
-
-_n = itertools.count()
-
-
-@pytest.fixture
-def make_user():
-    def make():
-        from accounts.tests.factories import verified
-
-        return verified(account_services.user_create(email=f"hooks{next(_n)}@example.com", password="Secreta123!"))
-
-    return make
 
 
 @dataclass

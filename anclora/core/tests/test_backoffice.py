@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts.models import User
-from conversions.tests.conftest import upload
+from factories import upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
