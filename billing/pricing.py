@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from conversions.formats import conversion_type
+from conversions.catalog import conversion_type, quality_multipliers
 
 CENT = Decimal("0.01")
 CURRENCY = "EUR"
@@ -31,12 +31,8 @@ SIZE_TIERS: list[tuple[str, Decimal | None, Decimal]] = [
     ("xxl", None, Decimal("4.0")),
 ]
 
-QUALITY_MULTIPLIERS: dict[str, Decimal] = {
-    "basic": Decimal("1.0"),
-    "standard": Decimal("1.3"),
-    "high": Decimal("1.8"),
-    "premium": Decimal("2.5"),
-}
+# The catalogue's quality levels and their multipliers (conversions/catalog/quality.py).
+QUALITY_MULTIPLIERS: dict[str, Decimal] = quality_multipliers()
 
 # Extra costs per conversion. Batch processing is free (the seed's example charges 0.0 for it);
 # priority processing (the priority queue) costs 0.10 EUR.

@@ -21,8 +21,7 @@ from accounts.owners import Owner
 from accounts.plans import FREE_PLAN_SLUG
 from anclora.core import events
 from anclora.core.errors import ApplicationError
-from conversions.engines.registry import default_registry
-from conversions.formats import canonical
+from conversions.catalog import canonical, pair_supported
 
 from . import pricing, selectors, stripe_sync
 from .models import (
@@ -40,17 +39,6 @@ logger = logging.getLogger(__name__)
 MB = 1024 * 1024
 
 
-def _supported_pairs() -> frozenset[tuple[str, str]]:
-    """The pairs this host converts (the registry's answer, kept per process)."""
-    global _PAIRS
-    if _PAIRS is None:
-        _PAIRS = frozenset(default_registry().supported_pairs())
-    return _PAIRS
-
-
-_PAIRS: frozenset[tuple[str, str]] | None = None
-
-
 def _invalid(field: str, message: str, code: str = "validation_error") -> ApplicationError:
     return ApplicationError(f"{field}: {message}", code=code, status=400, details={field: [message]})
 
@@ -65,7 +53,7 @@ def conversion_request_validate(*, source_format, target_format, file_size_mb, q
     target = canonical(target_format) if isinstance(target_format, str) else None
     if target is None:
         raise _invalid("target_format", _("Formato de destino no soportado."), "unsupported_format")
-    if source == target or (source, target) not in _supported_pairs():
+    if not pair_supported(source, target):
         raise _invalid("target_format", _("No se puede convertir de %(src)s a %(dst)s.") % {"src": source,
                                                                                             "dst": target},
                        "unsupported_pair")

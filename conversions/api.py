@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from django.conf import settings
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiRequest,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -22,6 +29,7 @@ from idempotency.decorators import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
 from . import downloads, selectors, services
 from .catalog import supported_formats_report
+from .catalog.options import openapi_schema as options_openapi_schema
 from .models import Conversion
 
 SESSION_PARAM = OpenApiParameter("session_id", str, description="anonymous session (or X-Session-Id)")
@@ -72,15 +80,74 @@ class SupportedFormatsApi(APIView):
     authentication_classes = []
     permission_classes = []
 
+    class PairSerializer(serializers.Serializer):
+        engine = serializers.CharField(help_text="the engine that converts this pair here")
+        options = serializers.CharField(allow_null=True, help_text="key of `option_schemas` (null: only quality)")
+
+    class FormatSerializer(serializers.Serializer):
+        family = serializers.CharField()
+        category = serializers.ChoiceField(choices=["image", "document", "audio", "video"],
+                                           help_text="pricing category")
+        mime_types = serializers.ListField(child=serializers.CharField())
+        extension = serializers.CharField()
+        aliases = serializers.ListField(child=serializers.CharField())
+        output = serializers.BooleanField(help_text="false: accepted as a source only")
+
+    class QualitySerializer(serializers.Serializer):
+        name = serializers.CharField()
+        label = serializers.CharField()
+        multiplier = serializers.DecimalField(max_digits=4, decimal_places=2)
+
+    class MissingSerializer(serializers.Serializer):
+        engine = serializers.CharField()
+        formats = serializers.ListField(child=serializers.CharField(),
+                                        help_text="formats it would add (none offered without it)")
+        pairs = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX, help_text="pairs it would add")
+
     class OutputSerializer(serializers.Serializer):
         supported_conversions = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
         format_categories = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
         targets = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
         total_conversions = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
+        pairs = serializers.DictField(child=serializers.DictField(), help_text="\"src->dst\": {engine, options}")
+        option_schemas = serializers.DictField(child=serializers.DictField(),
+                                               help_text="JSON Schema of each option set")
+        formats = serializers.DictField(child=serializers.DictField(), help_text="every offered format")
+        quality_levels = serializers.ListField(child=serializers.DictField())
+        missing = serializers.ListField(child=serializers.DictField(),
+                                        help_text="engines not installed here: {engine, formats, pairs}")
 
     @extend_schema(responses={200: OutputSerializer})
     def get(self, request):
-        return Response(supported_formats_report())
+        report = supported_formats_report()
+        for level in report["quality_levels"]:
+            level["label"] = _(level["label"])
+        for schema in report["option_schemas"].values():
+            for option in schema["properties"].values():
+                option["description"] = _(option["description"])
+        return Response(report)
+
+
+@extend_schema_field(options_openapi_schema())
+class ConversionOptionsField(serializers.Field):
+    """Per-pair options: a JSON object (a JSON text in a multipart form)."""
+
+    MAX_CHARS = 4096
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            if len(data) > self.MAX_CHARS:
+                raise serializers.ValidationError(_("Demasiado largo."))
+            try:
+                data = json.loads(data) if data.strip() else {}
+            except ValueError:
+                raise serializers.ValidationError(_("Debe ser un objeto JSON.")) from None
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(_("Debe ser un objeto JSON."))
+        return data
+
+    def to_representation(self, value):
+        return value
 
 
 class QueueStatusApi(APIView):
@@ -120,6 +187,10 @@ class ConvertApi(APIView):
         session_id = serializers.UUIDField(required=False, allow_null=True)
         use_credit = serializers.BooleanField(required=False, default=False)
         transaction_id = serializers.UUIDField(required=False, allow_null=True)
+        options = ConversionOptionsField(
+            required=False,
+            help_text="per-pair options beyond quality (resize, trim, codec …), checked against the pair's "
+                      "schema in GET /api/conversion/supported-formats; a bad or unknown option is a 400 naming it")
         webhook_url = serializers.URLField(
             max_length=2048, required=False, allow_blank=True, default="",
             help_text="public http(s) URL told when each job ends (conversion.completed / conversion.failed), "
@@ -147,7 +218,9 @@ class ConvertApi(APIView):
         batch_id = serializers.UUIDField()
         conversions = ConversionOutputSerializer(many=True)
 
-    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={202: OutputSerializer},
+    @extend_schema(request={"multipart/form-data": OpenApiRequest(
+                       InputSerializer, encoding={"options": {"contentType": "application/json"}})},
+                   responses={202: OutputSerializer},
                    parameters=[IDEMPOTENCY_KEY_PARAMETER])
     @idempotent
     def post(self, request):
@@ -185,7 +258,7 @@ class ConvertApi(APIView):
                                          size=f.size) for f in values["file"]],
                 target_format=values["target_format"], quality=values["quality"],
                 use_credit=values["use_credit"], transaction_id=values.get("transaction_id"),
-                webhook_url=values["webhook_url"],
+                webhook_url=values["webhook_url"], options=values.get("options"),
             )
         return Response({
             "session_id": str(owner.session.pk) if owner.session else None,

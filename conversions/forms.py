@@ -1,8 +1,10 @@
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-QUALITY_CHOICES = [("basic", _("Básica")), ("standard", _("Estándar")), ("high", _("Alta")),
-                   ("premium", _("Premium"))]
+from .catalog import DEFAULT_QUALITY, quality_choices
+
+QUALITY_CHOICES = [(name, capfirst(_(label))) for name, label in quality_choices()]
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -24,7 +26,7 @@ class MultipleFileField(forms.FileField):
 class ConvertForm(forms.Form):
     file = MultipleFileField(label=_("Archivos"))
     target_format = forms.ChoiceField(label=_("Convertir a"))
-    quality = forms.ChoiceField(label=_("Calidad"), choices=QUALITY_CHOICES, initial="standard")
+    quality = forms.ChoiceField(label=_("Calidad"), choices=QUALITY_CHOICES, initial=DEFAULT_QUALITY)
 
     def __init__(self, *args, target_choices=(), **kwargs):
         super().__init__(*args, **kwargs)

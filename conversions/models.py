@@ -6,6 +6,8 @@ from accounts.models import AnonymousSession, User
 from anclora.core.models import BaseModel
 from storage.models import StoredFile
 
+from .catalog.quality import quality_choices
+
 
 class Conversion(BaseModel):
     class Status(models.TextChoices):
@@ -15,11 +17,8 @@ class Conversion(BaseModel):
         FAILED = "failed", _("fallida")
         CANCELLED = "cancelled", _("cancelada")
 
-    class Quality(models.TextChoices):
-        BASIC = "basic", _("básica")
-        STANDARD = "standard", _("estándar")
-        HIGH = "high", _("alta")
-        PREMIUM = "premium", _("premium")
+    # The catalogue's quality levels (conversions/catalog/quality.py).
+    Quality = models.TextChoices("Quality", [(name.upper(), (name, _(label))) for name, label in quality_choices()])
 
     ACTIVE_STATUSES = (Status.PENDING, Status.PROCESSING)
 

@@ -17,9 +17,7 @@ from accounts.selectors import plan_for_user
 from anclora.core.errors import ApplicationError
 
 from . import downloads, selectors, services
-from .catalog import targets_by_source
-from .engines.base import QUALITY_LEVELS
-from .formats import ALL_FORMATS, CATEGORIES
+from .catalog import ALL_FORMATS, CATEGORIES, QUALITY_NAMES, targets_by_source
 from .forms import ConvertForm
 from .models import Conversion
 
@@ -39,7 +37,7 @@ def convert_page(request):
         "config": json.dumps({
             "targets": targets,
             "categories": CATEGORIES,
-            "qualities": list(QUALITY_LEVELS),
+            "qualities": list(QUALITY_NAMES),
             "maxSizeMb": plan.max_file_size_mb,
             "sessionId": str(owner.session.pk) if owner.session else None,
             # Above this a single file goes as a resumable (tus) upload in chunks of this size.

@@ -1,7 +1,6 @@
 """Conversion engines (pure Python; no Django imports)."""
 
 from .base import (
-    QUALITY_LEVELS,
     ConvertOptions,
     Engine,
     EngineError,
@@ -12,7 +11,6 @@ from .base import (
 from .registry import Registry, default_registry, engine_for, supported_pairs
 
 __all__ = [
-    "QUALITY_LEVELS",
     "ConvertOptions",
     "Engine",
     "EngineError",

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-QUALITY_LEVELS = ("basic", "standard", "high", "premium")
 GIB = 1024**3
 
 
@@ -65,8 +64,8 @@ class ConvertOptions:
     started_at: float = field(default_factory=time.monotonic, repr=False)
 
     def __post_init__(self) -> None:
-        if self.quality not in QUALITY_LEVELS:
-            self.quality = "standard"
+        if not isinstance(self.quality, str) or not self.quality:
+            self.quality = "standard"  # level names are the catalogue's; an engine falls back to "standard"
         if self.workdir is not None:
             self.workdir = Path(self.workdir)
 
@@ -126,6 +125,10 @@ class Engine:
 
     def quality(self, options: ConvertOptions):
         return self.QUALITY.get(options.quality, self.QUALITY.get("standard"))
+
+    def option_choices(self, option: str, dst_fmt: str) -> tuple[str, ...] | None:
+        """Choices this engine (build) offers for an option whose values depend on it (e.g. ``codec``)."""
+        return None
 
     def convert(self, src: Path, dst: Path, src_fmt: str, dst_fmt: str,
                 options: ConvertOptions) -> None:

@@ -54,6 +54,7 @@ def default_engines(paths: Iterable[str] | None = None) -> list[Engine]:
 class Registry:
     def __init__(self, engines: Iterable[Engine]) -> None:
         self.engines: list[Engine] = list(engines)
+        self._pairs: dict[tuple[str, str], str] | None = None
 
     @classmethod
     def from_paths(cls, paths: Iterable[str]) -> Registry:
@@ -82,14 +83,17 @@ class Registry:
         return next((e for e in self.engines if e.name == name), None)
 
     def supported_pairs(self) -> dict[tuple[str, str], str]:
-        """Every pair some available engine converts -> the name of the engine that serves it."""
+        """Every pair some available engine converts -> the name of the engine that serves it (kept)."""
+        if self._pairs is not None:
+            return dict(self._pairs)
         result: dict[tuple[str, str], Engine] = {}
         for engine in self.available():
             for pair in engine.pairs():
                 current = result.get(pair)
                 if current is None or engine.priority > current.priority:
                     result[pair] = engine
-        return {pair: engine.name for pair, engine in sorted(result.items())}
+        self._pairs = {pair: engine.name for pair, engine in sorted(result.items())}
+        return dict(self._pairs)
 
     def convert(self, src: Path, dst: Path, src_fmt: str, dst_fmt: str,
                 options: ConvertOptions | None = None,
