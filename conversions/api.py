@@ -65,7 +65,8 @@ class ConversionOutputSerializer(serializers.ModelSerializer):
         return reverse("api:conversions:download", args=[obj.pk])
 
     def get_error(self, obj) -> str | None:
-        return obj.error_message or None
+        """In the caller's language (Accept-Language, the user's language)."""
+        return obj.error_text or None
 
     def get_source_url(self, obj) -> str | None:
         """The URL an import was downloaded from (null for uploaded files)."""

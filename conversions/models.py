@@ -41,6 +41,8 @@ class Conversion(BaseModel):
     engine = models.CharField(max_length=32, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
+    # The numbers in the failure message (conversions/failures.py renders it in the reader's language).
+    error_params = models.JSONField(default=dict, blank=True)
     paid_by = models.CharField(max_length=16, blank=True,
                                help_text=_("allowance / credit / payment"))
     priority = models.BooleanField(default=False)
@@ -67,6 +69,21 @@ class Conversion(BaseModel):
 
     def __str__(self):
         return f"{self.original_format}→{self.target_format} ({self.status})"
+
+    @property
+    def error_text(self) -> str:
+        """Why it failed, in the active language."""
+        from .failures import failure_text
+
+        return failure_text(self.error_code, self.error_message, self.error_params)
+
+    @property
+    def output_available(self) -> bool:
+        """A completed job whose file is still there (not deleted by its owner, not expired)."""
+        from storage.selectors import stored_file_is_available
+
+        return (self.status == self.Status.COMPLETED and self.output is not None
+                and stored_file_is_available(self.output))
 
     @property
     def file_size_mb(self) -> float:

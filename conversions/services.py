@@ -289,10 +289,14 @@ def _conversion_complete(*, conversion: Conversion, owner: Owner, path: Path, fi
     return Conversion.Status.COMPLETED
 
 
-def conversion_fail(*, conversion_id, message: str, code: str = "conversion_failed") -> str:
+def conversion_fail(*, conversion_id, message: str, code: str = "conversion_failed",
+                    params: dict | None = None) -> str:
+    """``params``: the numbers of a message with placeholders (see conversions/failures.py)."""
+    message = str(message)
     with transaction.atomic():
         failed = Conversion.objects.filter(pk=conversion_id, status__in=Conversion.ACTIVE_STATUSES).update(
             status=Conversion.Status.FAILED, error_message=message[:500], error_code=code[:64],
+            error_params=params or {},
             finished_at=timezone.now(), lease_expires_at=None,
         )
         if failed:
@@ -363,7 +367,7 @@ def conversion_retry(*, conversion: Conversion) -> bool:
         retried = Conversion.objects.filter(
             pk=conversion.pk, status=Conversion.Status.FAILED, source__is_deleted=False
         ).update(status=Conversion.Status.PENDING, attempts=0, progress=0, error_message="", error_code="",
-                 finished_at=None, lease_expires_at=None)
+                 error_params={}, finished_at=None, lease_expires_at=None)
         if retried:
             transaction.on_commit(lambda: conversion_enqueue(conversion=conversion))
     return bool(retried)

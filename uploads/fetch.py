@@ -33,11 +33,12 @@ USER_AGENT = "AncloraConverter-Import/1"
 class FetchError(Exception):
     """A download that did not happen; `code` is stored on the job, `message` shown to the caller."""
 
-    def __init__(self, code: str, message: str, *, status: int = 400):
+    def __init__(self, code: str, message: str, *, status: int = 400, params: dict | None = None):
         super().__init__(message)
         self.code = code
         self.message = str(message)
         self.status = status
+        self.params = params or {}  # the numbers in the message (stored, rendered per reader)
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def fetch_to_file(url: str, destination: Path, *, max_bytes: int, timeout: float
     too_large = FetchError(
         "file_too_large",
         _("El archivo supera el tamaño máximo de tu plan (%(mb)d MB).") % {"mb": max_bytes // (1024 * 1024)},
-        status=413,
+        status=413, params={"mb": max_bytes // (1024 * 1024)},
     )
     current = url
     for _hop in range(max_redirects + 1):
@@ -152,12 +153,14 @@ def fetch_to_file(url: str, destination: Path, *, max_bytes: int, timeout: float
                 location = response.getheader("Location")
                 if not location:
                     raise FetchError("source_http_error",
-                                     _("El servidor de origen respondió %(status)d.") % {"status": response.status})
+                                     _("El servidor de origen respondió %(status)d.") % {"status": response.status},
+                                     params={"status": response.status})
                 current = urljoin(current, location)
                 continue
             if response.status != 200:
                 raise FetchError("source_http_error",
-                                 _("El servidor de origen respondió %(status)d.") % {"status": response.status})
+                                 _("El servidor de origen respondió %(status)d.") % {"status": response.status},
+                                     params={"status": response.status})
             declared = response.getheader("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise too_large
@@ -187,4 +190,4 @@ def fetch_to_file(url: str, destination: Path, *, max_bytes: int, timeout: float
         finally:
             connection.close()
     raise FetchError("too_many_redirects", _("La URL de origen redirige demasiadas veces (máximo %(n)d).")
-                     % {"n": max_redirects})
+                     % {"n": max_redirects}, params={"n": max_redirects})

@@ -106,7 +106,7 @@ def url_import_execute(*, conversion_id, address: str | None = None) -> str:
         except (FetchError, ApplicationError) as exc:
             logger.info("url import %s failed: %s", conversion_id, exc.code)
             return conversion_services.conversion_fail(conversion_id=conversion_id, code=exc.code,
-                                                       message=exc.message)
+                                                       message=exc.message, params=getattr(exc, "params", None))
 
 
 def _hand_over(*, conversion, owner, upload, source, use_credit, transaction_id) -> str:

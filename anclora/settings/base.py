@@ -200,6 +200,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Madrid"
 USE_I18N = True
 USE_TZ = True
+# Own English date formats (anclora/formats/en): day-month-year, 24-hour clock.
+FORMAT_MODULE_PATH = ["anclora.formats"]
 
 # --- static and media -------------------------------------------------------------
 STATIC_URL = "/static/"
