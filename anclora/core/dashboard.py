@@ -1,9 +1,12 @@
 """Staff dashboard page and the stats API."""
 
+from decimal import Decimal
+
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import get_user_model
 from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -51,7 +54,7 @@ def _activity_rows(items: list[dict]) -> list[dict]:
         else:
             kind = _("Pago")
             details = _("%(amount)s EUR (%(status)s)") % {
-                "amount": params.get("amount", ""),
+                "amount": number_format(Decimal(params["amount"]), 2) if params.get("amount") else "",
                 "status": payment_status.get(params.get("status"), params.get("status", ""))}
         user = users.get(item.get("user_id") or "")
         rows.append({"type": kind, "details": details if params else item["details"],
