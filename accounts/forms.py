@@ -1,7 +1,7 @@
-import zoneinfo
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from .timezones import zone_choices, zone_is_valid
 
 
 class SignupForm(forms.Form):
@@ -24,10 +24,14 @@ class ProfileForm(forms.Form):
     first_name = forms.CharField(label=_("Nombre"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Apellidos"), max_length=150, required=False)
     language = forms.ChoiceField(label=_("Idioma"), choices=[("es", "Español"), ("en", "English")])
-    time_zone = forms.ChoiceField(
-        label=_("Zona horaria"),
-        choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones())],
-    )
+    time_zone = forms.ChoiceField(label=_("Zona horaria"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = self.data.get("time_zone") if self.is_bound else self.initial.get("time_zone")
+        field = self.fields["time_zone"]
+        field.choices = zone_choices(current)
+        field.valid_value = zone_is_valid  # any real zone (the curated list is what is offered)
 
 
 class PasswordChangeForm(forms.Form):

@@ -35,8 +35,17 @@ def plans_page(request):
 
 
 @login_required
-@require_POST
 def subscribe_page(request):
+    """GET: the summary of the chosen plan (price, limits, what changes) and a confirm button;
+    POST: subscribe."""
+    if request.method != "POST":
+        plan = next((p for p in plan_list() if p.slug == request.GET.get("plan", "") and p.price_eur > 0), None)
+        if plan is None:
+            messages.error(request, _("Plan desconocido."))
+            return redirect("billing:plans")
+        return render(request, "billing/subscribe_confirm.html", {
+            "plan": plan, "current_plan": plan_for_user(request.user), "provider": get_provider(),
+        })
     try:
         sub = services.subscription_subscribe(user=request.user, plan_slug=request.POST.get("plan", ""))
     except ApplicationError as exc:

@@ -8,7 +8,9 @@ import zipfile
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from anclora.core.errors import ApplicationError
 from storage.selectors import stored_file_is_available
@@ -43,6 +45,13 @@ def conversion_output_response(conversion: Conversion) -> FileResponse:
     return _attachment(response)
 
 
+def batch_zip_name(created_at, count: int) -> str:
+    """anclora-2026-12-02-3-archivos.zip: the day of the batch (local time) and how many files."""
+    day = timezone.localtime(created_at).date().isoformat()
+    word = ngettext("archivo", "archivos", count)
+    return f"anclora-{day}-{count}-{word}.zip"
+
+
 def batch_zip_response(conversions: list[Conversion], *, batch_id) -> FileResponse:
     if not conversions:
         raise ApplicationError(_("Lote no encontrado."), code="not_found", status=404)
@@ -66,6 +75,6 @@ def batch_zip_response(conversions: list[Conversion], *, batch_id) -> FileRespon
                     archive.open(name, "w", force_zip64=True) as dst:
                 shutil.copyfileobj(src, dst, 1024 * 1024)
     spool.seek(0)
-    response = FileResponse(spool, as_attachment=True, filename=f"anclora-{batch_id}.zip",
+    response = FileResponse(spool, as_attachment=True, filename=batch_zip_name(conversions[0].created_at, len(ready)),
                             content_type="application/zip")
     return _attachment(response)

@@ -47,7 +47,8 @@ LEVELS: tuple[Level, ...] = (
     Level(4, 600, _("Maestro de Formatos")),
     Level(5, 1000, _("Experto en Conversión")),
     Level(6, 1500, _("Gurú de Archivos")),
-    Level(7, 2500, _("Leyenda Digital")),
+    # Not "Leyenda Digital": the seed's API example pins that name on the 500-conversions achievement.
+    Level(7, 2500, _("Leyenda Converter")),
     Level(8, 4000, _("Campeón Converter")),
     Level(9, 6000, _("Maestro Supremo")),
     Level(10, 10000, _("Emperador de Conversiones")),
@@ -97,7 +98,9 @@ ACHIEVEMENTS: tuple[AchievementDef, ...] = (
                    "🎯", "milestone", 50, "common"),
     AchievementDef("conversion_veteran", _("Veterano Converter"), _("Completa 10 conversiones"),
                    "⭐", "milestone", 100, "common"),
-    AchievementDef("conversion_expert", _("Experto en Conversión"), _("Completa 50 conversiones"),
+    # Achievement names never repeat a level title (level 5 is "Experto en Conversión", level 4
+    # "Maestro de Formatos", level 10 "Emperador de Conversiones"): these three are renamed.
+    AchievementDef("conversion_expert", _("Medio Centenar"), _("Completa 50 conversiones"),
                    "🏆", "milestone", 250, "rare"),
     AchievementDef("conversion_master", _("Maestro de Conversiones"), _("Completa 100 conversiones"),
                    "👑", "milestone", 500, "epic"),
@@ -107,9 +110,9 @@ ACHIEVEMENTS: tuple[AchievementDef, ...] = (
                    "🔥", "streak", 150, "uncommon"),
     AchievementDef("month_streak", _("Mes Imparable"), _("Mantén una racha de 30 días consecutivos"),
                    "🚀", "streak", 750, "epic"),
-    AchievementDef("level_5", _("Maestro de Formatos"), _("Alcanza el nivel 5"),
+    AchievementDef("level_5", _("Mitad del Camino"), _("Alcanza el nivel 5"),
                    "🎖️", "level", 200, "rare"),
-    AchievementDef("level_10", _("Emperador de Conversiones"), _("Alcanza el nivel 10"),
+    AchievementDef("level_10", _("En la Cima"), _("Alcanza el nivel 10"),
                    "👑", "level", 1000, "legendary"),
     AchievementDef("big_file", _("Domador de Gigantes"), _("Convierte un archivo de más de 100 MB"),
                    "🐘", "special", 100, "uncommon"),

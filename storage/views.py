@@ -1,6 +1,9 @@
-"""The "my files" page: status, expiry countdown, extend with credits, delete."""
+"""The "my files" page: status, expiry countdown, download, extend with credits, delete (after a
+confirmation page, so it works without JavaScript)."""
 
 from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -37,9 +40,26 @@ def file_extend_page(request, file_id):
     return redirect("files:list")
 
 
-@require_POST
-def file_delete_page(request, file_id):
+def file_download_page(request, file_id):
     stored_file = selectors.stored_file_get_for_owner(owner=owner_from_request(request), file_id=file_id)
+    if not selectors.stored_file_is_available(stored_file):
+        raise ApplicationError(_("El archivo ha caducado y ya no está disponible."), code="expired", status=410)
+    response = FileResponse(default_storage.open(stored_file.storage_name, "rb"), as_attachment=True,
+                            filename=stored_file.original_filename, content_type=stored_file.content_type)
+    response["Content-Length"] = str(stored_file.size)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def file_delete_page(request, file_id):
+    """GET: what will be deleted and a confirm button; POST: delete."""
+    stored_file = selectors.stored_file_get_for_owner(owner=owner_from_request(request), file_id=file_id)
+    if request.method != "POST":
+        if stored_file.is_deleted:
+            return redirect("files:list")
+        return render(request, "storage/delete_confirm.html", {"file": stored_file})
     services.stored_file_delete(stored_file=stored_file)
     messages.success(request, _("Archivo eliminado."))
     return redirect("files:list")

@@ -15,7 +15,7 @@ def test_each_level_boundary(threshold, level):
 def test_level_titles_and_top():
     assert [lv.title for lv in rules.LEVELS] == [
         "Novato Converter", "Explorador Digital", "Convertidor Hábil", "Maestro de Formatos",
-        "Experto en Conversión", "Gurú de Archivos", "Leyenda Digital", "Campeón Converter",
+        "Experto en Conversión", "Gurú de Archivos", "Leyenda Converter", "Campeón Converter",
         "Maestro Supremo", "Emperador de Conversiones",
     ]
     top = rules.level_for_points(50000)
@@ -65,7 +65,7 @@ def test_level_achievements_unlock_once_with_their_points(make_user):
     user = make_user()
     services.rewards_award(user=user, action=RewardAction.ADMIN_GRANT, points=1000, idempotency_key="a")
     user.refresh_from_db()
-    # level 5 -> "Maestro de Formatos" (+200): 1200 points, still level 5
+    # level 5 -> "Mitad del Camino" (+200): 1200 points, still level 5
     assert set(UserAchievement.objects.filter(user=user).values_list("achievement_id", flat=True)) == {"level_5"}
     assert (user.total_points, user.lifetime_points, user.level) == (1200, 1200, 5)
     services.rewards_award(user=user, action=RewardAction.ADMIN_GRANT, points=8800, idempotency_key="b")

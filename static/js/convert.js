@@ -29,13 +29,13 @@
   var money = new Intl.NumberFormat(lang, { style: "currency", currency: "EUR" });
   var percent = new Intl.NumberFormat(lang, { style: "percent" });
 
-  // 1,8 MB / 856 kB in the page's locale.
+  // 1,8 MB / 856 kB / 80 B in the page's locale (Intl's "byte" unit reads "80 byte").
   function formatSize(bytes) {
-    var unit = "byte", value = bytes;
-    if (bytes >= 1048576) { unit = "megabyte"; value = bytes / 1048576; }
-    else if (bytes >= 1024) { unit = "kilobyte"; value = bytes / 1024; }
+    if (bytes < 1024) return new Intl.NumberFormat(lang).format(bytes) + "\u00a0B";
+    var unit = bytes >= 1048576 ? "megabyte" : "kilobyte";
+    var value = bytes / (unit === "megabyte" ? 1048576 : 1024);
     return new Intl.NumberFormat(lang, { style: "unit", unit: unit, unitDisplay: "short",
-                                         maximumFractionDigits: unit === "byte" ? 0 : 1 }).format(value);
+                                         maximumFractionDigits: 1 }).format(value);
   }
   var ALIASES = { jpeg: "jpg", jpe: "jpg", tif: "tiff", m4a: "aac", oga: "ogg", text: "txt", m4v: "mp4", qt: "mov" };
 
@@ -166,9 +166,9 @@
   function loadQuote() {
     var ready = files.map(function (f, i) { return detected[i] ? { file: f, fmt: detected[i] } : null; })
                      .filter(Boolean);
-    if (!ready.length || !target.value) { quote = null; renderWhatPays(); return; }
+    if (!ready.length || !target.value) { quote = null; renderWhatPays(); return Promise.resolve(null); }
     var seq = ++quoteSeq;
-    fetch("/api/payments/quote", {
+    return fetch("/api/payments/quote", {
       method: "POST", headers: apiHeaders(true), credentials: "same-origin",
       body: JSON.stringify({ files: ready.map(function (item) {
                                return { name: item.file.name, source_format: item.fmt, size_bytes: item.file.size };
@@ -176,8 +176,8 @@
                              target_format: target.value, quality: quality.value,
                              use_credit: !!(useCredit && useCredit.checked) })
     }).then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (body) { if (seq === quoteSeq) { quote = body; renderWhatPays(); } })
-      .catch(function () {});
+      .then(function (body) { if (seq === quoteSeq) { quote = body; renderWhatPays(); } return body; })
+      .catch(function () { return null; });
   }
 
   function payerLabel(file) {
@@ -375,6 +375,21 @@
     }
   }
 
+  // "Tus últimas conversiones" from a fresh copy of this page once the jobs have finished.
+  function refreshRecent() {
+    var recent = document.getElementById("recent");
+    if (!recent) return;
+    fetch(window.location.pathname, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("recent");
+        if (!fresh) return;
+        recent.innerHTML = fresh.innerHTML;
+        recent.hidden = fresh.hidden;
+      }).catch(function () {});
+  }
+
   function poll(ids) {
     var pending = ids.slice();
     var headers = config.sessionId ? { "X-Session-Id": config.sessionId } : {};
@@ -387,11 +402,22 @@
         pending = items.filter(function (it) { return it.status === "pending" || it.status === "processing"; })
                        .map(function (it) { return it.id; });
         var done = items.filter(function (it) { return it.status === "completed"; }).length;
-        if (pending.length) { setTimeout(tick, 1000); }
-        else if (ids.length > 1 && done > 0) { zipLink.hidden = false; }
+        if (pending.length) { setTimeout(tick, 1000); return; }
+        if (ids.length > 1 && done > 0) { zipLink.hidden = false; }
+        refreshRecent();
       }).catch(function () { setTimeout(tick, 3000); });
     }
     tick();
+  }
+
+  // Price first: when the quote says something must be paid, the checkout comes before any byte
+  // is uploaded, and the files go up once, after paying (the server still decides: a 402 shows it too).
+  function dueRequests(body) {
+    return (body && body.files || []).filter(function (f) { return f.paid_by === "payment" && !f.prepaid; })
+      .map(function (f) {
+        return { source_format: f.source_format, target_format: f.target_format, file_size_mb: f.file_size_mb,
+                 quality: f.quality, name: f.name };
+      });
   }
 
   form.addEventListener("submit", function (e) {
@@ -399,7 +425,19 @@
     if (!input.files.length) { showError(t.chooseFile); return; }
     showError("");
     if (checkout) checkout.hidden = true;
-    submitConversion();
+    if (!checkout || (txInput && txInput.value)) { submitConversion(); return; }
+    button.disabled = true;
+    loadQuote().then(function (body) {
+      button.disabled = false;
+      var due = dueRequests(body);
+      if (body && body.amount_due > 0 && due.length) {
+        showCheckout({ message: t.payFirst, amount_due: body.amount_due, files: body.files,
+                       how_to_pay: { conversion_requests: due } });
+        document.getElementById("checkout-step").focus();
+        return;
+      }
+      submitConversion();
+    });
   });
 
   function showUploadProgress(loaded, total) {
@@ -472,6 +510,8 @@
       try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
       if (xhr.status === 402 && body.details && body.details.how_to_pay) {
         if (txInput) txInput.value = "";
+        progressBlock.hidden = true;
+        uploadBar.value = 0;
         showCheckout({ message: body.error, estimated_price: body.details.estimated_price,
                        amount_due: body.details.amount_due, files: body.details.files,
                        how_to_pay: body.details.how_to_pay });
@@ -487,6 +527,7 @@
       zipLink.hidden = true;
       zipLink.href = "/conversions/batch/" + body.batch_id + "/download/";
       body.conversions.forEach(renderResult);
+      results.focus();
       poll(body.conversions.map(function (c) { return c.id; }));
     };
     xhr.send(data);
