@@ -6,8 +6,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
 
 # LibreOffice for office fidelity (python3-uno: its warm listener), ffmpeg, fonts and the libraries WeasyPrint needs.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libreoffice-writer-nogui python3-uno ffmpeg fonts-dejavu-core \
-      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b gettext \
+ && apt-get install -y --no-install-recommends libreoffice-writer-nogui libreoffice-calc-nogui \
+      libreoffice-impress-nogui python3-uno ffmpeg fonts-dejavu-core \
+      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libcairo2 gettext \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 1000 anclora

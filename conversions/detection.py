@@ -1,12 +1,19 @@
 """Content sniffing by magic bytes and upload sanity checks.
 
-Pure Python (stdlib only); never trusts file names or client-declared MIME types.
+Never trusts file names or client-declared MIME types: the content decides. The one place a
+name matters is plain text, which has no signature: a text file named ``.md``/``.html``/``.csv``
+is that format, anything else textual is ``txt`` (an ``.svg`` must really be an SVG document).
+The same rules serve a whole file (``detect_format``) and the page's pre-flight look at the first
+64 KiB (``detect_head``).
 """
 
 from __future__ import annotations
 
+import re
 import stat
+import struct
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from .engines.base import EngineError, UnsafeInput
@@ -14,20 +21,66 @@ from .formats import canonical
 
 HEAD_SIZE = 65536
 TEXT_SNIFF_SIZE = 65536
+PDF_MARKER_WINDOW = 1024  # "%PDF-" may follow some junk bytes (readers accept it)
 
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
+ZIP_MIMETYPES = {
+    ODT_MIMETYPE: "odt",
+    b"application/vnd.oasis.opendocument.spreadsheet": "ods",
+    b"application/vnd.oasis.opendocument.presentation": "odp",
+    b"application/epub+zip": "epub",
+}
+# Main part content types of OOXML packages ([Content_Types].xml).
+OOXML_MAIN_TYPES = {
+    b"wordprocessingml.document.main+xml": "docx",
+    b"spreadsheetml.sheet.main+xml": "xlsx",
+    b"presentationml.presentation.main+xml": "pptx",
+}
+OOXML_MAIN_PARTS = {"word/document.xml": "docx", "xl/workbook.xml": "xlsx", "ppt/presentation.xml": "pptx"}
+_ZIP_LOCAL_HEADER = re.compile(rb"PK\x03\x04")
+ZIP_CONTAINERS = {"docx", "odt", "xlsx", "pptx", "ods", "odp", "epub"}
+
 ASF_GUID = bytes.fromhex("3026B2758E66CF11A6D900AA0062CE6C")
+ASF_AUDIO_MEDIA = bytes.fromhex("409E69F84D5BCF11A8FD00805F5C442B")
+ASF_VIDEO_MEDIA = bytes.fromhex("C0EF19BC4D5BCF11A8FD00805F5C442B")
+ASF_HEADER_MAX = 4 * 1024 * 1024
+
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+# Directory entry name -> format (the stream that holds the document itself).
+OLE_STREAMS = {"worddocument": "doc", "workbook": "xls", "book": "xls", "powerpoint document": "ppt"}
+OLE_ENCRYPTED = "encryptedpackage"  # an encrypted OOXML file wrapped in OLE
+ENCRYPTED = "encrypted"  # internal marker, never returned by detect_format
+
+EBML_MAGIC = b"\x1a\x45\xdf\xa3"
+EBML_DOCTYPES = {b"matroska": "mkv", b"webm": "webm"}
+
 QT_BRANDS = {b"qt  "}
 AUDIO_MP4_BRANDS = {b"M4A ", b"M4B ", b"M4P "}
+M4V_BRANDS = {b"M4V ", b"M4VH", b"M4VP"}
+AVIF_BRANDS = {b"avif", b"avis"}
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1",
+               b"mif2"}
+BMFF_MOOV_MAX = 16 * 1024 * 1024
+
+# Text formats told apart by their name only (the content is just text).
+NAMED_TEXT_FORMATS = {"md", "html", "csv"}
+_SVG_PROLOG = re.compile(
+    rb"\s*(?:<\?xml[^>]*\?>|<!--.*?-->|<!DOCTYPE(?:[^\[>]|\[.*?\])*>|<\?[^>]*\?>|\s)*", re.S | re.I)
+_SVG_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?svg[\s/>]")
+_HTML_START = re.compile(rb"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.S | re.I)
 
 # Formats whose detected value may legitimately differ from the declared one.
 # (declared, detected) pairs that are accepted as the same content family.
 COMPATIBLE: set[tuple[str, str]] = {
     ("mov", "mp4"),
     ("mp4", "mov"),
-    ("aac", "mp4"),  # .m4a files often carry generic ISO brands (isom, mp42)
-    ("mp4", "aac"),
-    ("aac", "mov"),
+    ("m4v", "mp4"),  # .m4v files often carry generic ISO brands (isom, mp42)
+    ("mp4", "m4v"),
+    ("m4v", "mov"),
+    ("m4a", "mp4"),  # an .m4a with generic brands and no track table in reach
+    ("mp4", "m4a"),  # an audio-only .mp4
+    ("aac", "m4a"),  # AAC in MP4 named .aac
+    ("3gp", "mp4"),
     ("txt", "rtf"),  # RTF is plain text; reading it as text is harmless
 }
 
@@ -36,6 +89,10 @@ ZIP_MAX_TOTAL_UNCOMPRESSED = 200 * 1024 * 1024
 ZIP_MAX_RATIO = 100
 # Ratio is only enforced for entries bigger than this (tiny XML parts compress wildly).
 ZIP_RATIO_MIN_SIZE = 1024 * 1024
+SVG_MAX_BYTES = 50 * 1024 * 1024
+
+_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, IndexError, struct.error, RuntimeError,
+                NotImplementedError, zipfile.BadZipFile, zlib.error, MemoryError)
 
 
 def _mpeg_audio_kind(head: bytes, offset: int = 0) -> str | None:
@@ -68,26 +125,239 @@ def _id3_payload_offset(head: bytes) -> int:
     return 10 + size + footer
 
 
+# ------------------------------------------------------------------ zip containers
+
+
+def _content_types_kind(content_types: bytes) -> str | None:
+    for marker, fmt in OOXML_MAIN_TYPES.items():
+        if marker in content_types:
+            return fmt
+    return None
+
+
 def _zip_kind(path: Path) -> str | None:
     try:
         with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
-            if len(names) > ZIP_MAX_ENTRIES * 10:
+            infos = zf.infolist()
+            if len(infos) > ZIP_MAX_ENTRIES * 10:
                 return None
-            name_set = set(names)
-            if "mimetype" in name_set:
-                info = zf.getinfo("mimetype")
+            by_name = {info.filename: info for info in infos}
+            if "mimetype" in by_name:
+                info = by_name["mimetype"]
                 if info.file_size <= 256:
-                    mimetype = zf.read("mimetype").strip()
-                    if mimetype == ODT_MIMETYPE:
-                        return "odt"
-                    return None
-            if "[Content_Types].xml" in name_set and any(n.startswith("word/") for n in names):
-                return "docx"
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, RuntimeError,
-            NotImplementedError, EOFError):
+                    return ZIP_MIMETYPES.get(zf.read(info).strip())
+            if "[Content_Types].xml" in by_name:
+                info = by_name["[Content_Types].xml"]
+                if info.file_size <= 1024 * 1024:
+                    kind = _content_types_kind(zf.read(info))
+                    if kind:
+                        return kind
+                for part, fmt in OOXML_MAIN_PARTS.items():
+                    if part in by_name:
+                        return fmt
+    except zipfile.BadZipFile:
+        # No central directory (a cut file, or only its head): read the local headers in order.
+        try:
+            with open(path, "rb") as fh:
+                return _zip_kind_from_head(fh.read(HEAD_SIZE))
+        except OSError:
+            return None
+    except _READ_ERRORS:
         return None
     return None
+
+
+def _zip_kind_from_head(head: bytes) -> str | None:
+    """Read the local file headers in the first bytes of a zip (ODF/EPUB put `mimetype` first;
+    OOXML names its parts there, `[Content_Types].xml` often first): enough for a head or a cut file."""
+    names: list[str] = []
+    for match in _ZIP_LOCAL_HEADER.finditer(head):
+        offset = match.start()
+        if offset + 30 > len(head) or len(names) >= 256:
+            break
+        method = struct.unpack_from("<H", head, offset + 8)[0]
+        csize, _usize, nlen, xlen = struct.unpack_from("<IIHH", head, offset + 18)
+        name = head[offset + 30:offset + 30 + nlen].decode("utf-8", "replace")
+        start = offset + 30 + nlen + xlen
+        data = head[start:start + csize]
+        names.append(name)
+        if name == "mimetype" and method == 0 and csize:
+            return ZIP_MIMETYPES.get(data.strip())
+        if name == "[Content_Types].xml" and csize and len(data) == csize:
+            try:
+                raw = zlib.decompressobj(-15).decompress(data, 1024 * 1024) if method == 8 else data
+            except zlib.error:
+                raw = b""
+            kind = _content_types_kind(raw)
+            if kind:
+                return kind
+        if name in OOXML_MAIN_PARTS:
+            return OOXML_MAIN_PARTS[name]
+    if "_rels/.rels" in names or "[Content_Types].xml" in names:
+        for prefix, fmt in (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx")):
+            if any(name.startswith(prefix) for name in names):
+                return fmt
+    return None
+
+
+# ------------------------------------------------------------------ OLE, ASF, EBML, ISO-BMFF
+
+
+def _ole_kind(head: bytes, path: Path | None, hint: str | None) -> str | None:
+    names: list[str] = []
+    try:
+        import olefile
+
+        source = str(path) if path is not None else head
+        with olefile.OleFileIO(source) as ole:
+            names = [entry[-1].lower() for entry in ole.listdir(streams=True, storages=False)]
+    except Exception:  # olefile raises assorted errors on damaged or partial files
+        if path is not None:
+            return None
+        # Only the head of the file: look for the directory entry names (UTF-16LE) it holds.
+        lowered = head.lower()
+        names = [name for name in (*OLE_STREAMS, OLE_ENCRYPTED) if name.encode("utf-16-le") in lowered]
+        if not names:
+            return hint if hint in ("doc", "xls", "ppt") else None
+    if OLE_ENCRYPTED in names:
+        return ENCRYPTED
+    for name in names:
+        if name in OLE_STREAMS:
+            return OLE_STREAMS[name]
+    return None
+
+
+def _asf_kind(head: bytes, path: Path | None) -> str:
+    """'wma' when the header declares only audio streams, else 'wmv'."""
+    size = int.from_bytes(head[16:24], "little") if len(head) >= 24 else 0
+    header = head[:size] if size else head
+    if path is not None and len(header) < size <= ASF_HEADER_MAX:
+        with open(path, "rb") as fh:
+            header = fh.read(size)
+    if ASF_VIDEO_MEDIA in header:
+        return "wmv"
+    if ASF_AUDIO_MEDIA in header:
+        return "wma"
+    return "wmv"
+
+
+def _ebml_vint(data: bytes, pos: int, keep_marker: bool) -> tuple[int, int]:
+    first = data[pos]
+    length = 1
+    while length <= 8 and not first & (0x80 >> (length - 1)):
+        length += 1
+    if length > 8 or pos + length > len(data):
+        raise ValueError("bad EBML vint")
+    value = first if keep_marker else first & (0xFF >> length)
+    for b in data[pos + 1:pos + length]:
+        value = (value << 8) | b
+    return value, pos + length
+
+
+def _ebml_kind(head: bytes) -> str | None:
+    """Matroska or WebM from the DocType element of the EBML header."""
+    try:
+        _id, pos = _ebml_vint(head, 0, keep_marker=True)
+        size, pos = _ebml_vint(head, pos, keep_marker=False)
+        end = min(len(head), pos + size)
+        while pos < end:
+            element, pos = _ebml_vint(head, pos, keep_marker=True)
+            length, pos = _ebml_vint(head, pos, keep_marker=False)
+            if element == 0x4282:
+                return EBML_DOCTYPES.get(head[pos:pos + length].rstrip(b"\x00"))
+            pos += length
+    except (ValueError, IndexError):
+        return None
+    return None
+
+
+def _boxes(data: bytes, start: int = 0, end: int | None = None):
+    """(type, payload start, payload end) of the ISO-BMFF boxes in data[start:end]."""
+    end = len(data) if end is None else end
+    pos = start
+    while pos + 8 <= end:
+        size = int.from_bytes(data[pos:pos + 4], "big")
+        kind = data[pos + 4:pos + 8]
+        header = 8
+        if size == 1 and pos + 16 <= end:
+            size, header = int.from_bytes(data[pos + 8:pos + 16], "big"), 16
+        elif size == 0:
+            size = end - pos
+        if size < header:
+            return
+        yield kind, pos + header, min(pos + size, end)
+        pos += size
+
+
+def _bmff_moov(head: bytes, path: Path | None) -> bytes | None:
+    """The moov box (from the head, or found by walking the file's top-level boxes)."""
+    for kind, start, stop in _boxes(head):
+        if kind == b"moov" and (stop < len(head) or path is None):
+            return head[start:stop]
+    if path is None:
+        return None
+    with open(path, "rb") as fh:
+        pos = 0
+        for _ in range(1024):
+            fh.seek(pos)
+            header = fh.read(16)
+            if len(header) < 8:
+                return None
+            size, kind, skip = int.from_bytes(header[:4], "big"), header[4:8], 8
+            if size == 1 and len(header) == 16:
+                size, skip = int.from_bytes(header[8:16], "big"), 16
+            if size < skip:
+                return None
+            if kind == b"moov":
+                if size - skip > BMFF_MOOV_MAX:
+                    return None
+                fh.seek(pos + skip)
+                return fh.read(size - skip)
+            pos += size
+    return None
+
+
+def _bmff_handlers(moov: bytes) -> set[bytes]:
+    handlers: set[bytes] = set()
+    for kind, start, stop in _boxes(moov):
+        if kind != b"trak":
+            continue
+        for kind2, start2, stop2 in _boxes(moov, start, stop):
+            if kind2 != b"mdia":
+                continue
+            for kind3, start3, _stop3 in _boxes(moov, start2, stop2):
+                if kind3 == b"hdlr":  # version/flags (4), pre_defined (4), handler_type (4)
+                    handlers.add(moov[start3 + 8:start3 + 12])
+    return handlers
+
+
+def _bmff_kind(head: bytes, path: Path | None) -> str:
+    size = int.from_bytes(head[:4], "big")
+    major = head[8:12]
+    brands = {major} | {head[i:i + 4] for i in range(16, min(size, len(head), 256) - 3, 4)}
+    if major in AVIF_BRANDS or (major in HEIF_BRANDS and brands & AVIF_BRANDS):
+        return "avif"
+    if major in HEIF_BRANDS:
+        return "heic"
+    if major in QT_BRANDS:
+        return "mov"
+    if major in AUDIO_MP4_BRANDS:
+        return "m4a"
+    if major in M4V_BRANDS:
+        return "m4v"
+    if major[:3] in (b"3gp", b"3g2", b"3ge", b"3gg", b"3gs"):
+        return "3gp"
+    try:
+        moov = _bmff_moov(head, path)
+        handlers = _bmff_handlers(moov) if moov else set()
+    except _READ_ERRORS:
+        handlers = set()
+    if handlers and b"soun" in handlers and b"vide" not in handlers:
+        return "m4a"  # generic brands (isom, mp42) and sound only: what phones record
+    return "mp4"
+
+
+# ------------------------------------------------------------------ text
 
 
 def _is_text(data: bytes) -> bool:
@@ -115,6 +385,23 @@ def _is_legacy_text(data: bytes) -> bool:
     return high <= len(data) * 0.3
 
 
+def is_svg_document(head: bytes) -> bool:
+    """The first element after the XML prolog (declaration, comments, DOCTYPE) is <svg>."""
+    text = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    prolog = _SVG_PROLOG.match(text)
+    return bool(_SVG_ROOT.match(text, prolog.end() if prolog else 0))
+
+
+def _text_kind(head: bytes, hint: str | None) -> str:
+    if hint in ("txt", *NAMED_TEXT_FORMATS):
+        return hint
+    if is_svg_document(head):
+        return "svg"
+    if hint is None and _HTML_START.match(head[3:] if head.startswith(b"\xef\xbb\xbf") else head):
+        return "html"
+    return "txt"
+
+
 def text_to_utf8(path: Path) -> bool:
     """Rewrite a text file as UTF-8 (engines expect it); returns True when it was re-encoded."""
     data = Path(path).read_bytes()
@@ -127,18 +414,23 @@ def text_to_utf8(path: Path) -> bool:
     return True
 
 
-def detect_format(path: Path) -> str | None:
-    """Canonical format of a file judged by its content only; None if unknown/empty."""
-    path = Path(path)
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
-        return None
-    with open(path, "rb") as fh:
-        head = fh.read(HEAD_SIZE)
+# ------------------------------------------------------------------ the rules
 
+
+def _hint(name_or_format: str | None) -> str | None:
+    """Canonical format named by a file name, an extension or a format name."""
+    if not name_or_format:
+        return None
+    value = str(name_or_format)
+    suffix = PurePosixPath(value.replace("\\", "/")).suffix
+    return canonical(suffix) if suffix else canonical(value)
+
+
+def _sniff(head: bytes, hint: str | None, path: Path | None) -> str | None:
+    """The format of content starting with ``head``; ``path`` (the whole file) allows reading
+    beyond the head (zip directory, moov box, ASF header, OLE directory)."""
+    if not head:
+        return None
     if head.startswith(b"\xff\xd8\xff"):
         return "jpg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -153,38 +445,38 @@ def detect_format(path: Path) -> str | None:
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return "tiff"
     if head[:4] == b"RIFF" and len(head) >= 12:
-        kind = head[8:12]
-        if kind == b"WEBP":
-            return "webp"
-        if kind == b"WAVE":
-            return "wav"
-        if kind == b"AVI ":
-            return "avi"
-        return None
-    if head.startswith(b"%PDF-"):
+        return {b"WEBP": "webp", b"WAVE": "wav", b"AVI ": "avi"}.get(head[8:12])
+    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        return "aiff"
+    if b"%PDF-" in head[:PDF_MARKER_WINDOW]:
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
-        return _zip_kind(path)
+        return _zip_kind(path) if path is not None else _zip_kind_from_head(head)
+    if head.startswith(OLE_MAGIC):
+        return _ole_kind(head, path, hint)
     if head.startswith(b"{\\rtf") or head.startswith(b"\xef\xbb\xbf{\\rtf"):
         return "rtf"
     if head.startswith(b"fLaC"):
         return "flac"
     if head.startswith(b"OggS"):
-        return "ogg"
+        return "opus" if b"OpusHead" in head[:512] else "ogg"
     if head.startswith(ASF_GUID):
-        return "wmv"
+        return _asf_kind(head, path)
+    if head.startswith(EBML_MAGIC):
+        return _ebml_kind(head)
     if head.startswith(b"FLV\x01"):
         return "flv"
     if len(head) >= 12 and head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in QT_BRANDS:
-            return "mov"
-        if brand in AUDIO_MP4_BRANDS:
-            return "aac"
-        return "mp4"
+        return _bmff_kind(head, path)
     if len(head) >= 8 and head[4:8] in (b"moov", b"mdat", b"wide", b"free") and \
             int.from_bytes(head[:4], "big") >= 8:
         return "mov"  # old QuickTime files without ftyp
+    if head[:4] in (b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3"):
+        return "mpeg"  # MPEG program stream / MPEG-1/2 video elementary stream
+    if head.startswith(b"\xff\x0a") or head.startswith(b"\x00\x00\x00\x0cJXL \r\n\x87\n"):
+        return "jxl"
+    if _is_ico(head):
+        return "ico"
     if head.startswith(b"ID3"):
         offset = _id3_payload_offset(head)
         kind = _mpeg_audio_kind(head, offset) if offset < len(head) else None
@@ -193,8 +485,51 @@ def detect_format(path: Path) -> str | None:
     if kind:
         return kind
     if _is_text(head[:TEXT_SNIFF_SIZE]):
-        return "txt"
+        return _text_kind(head, hint)
     return None
+
+
+def _is_ico(head: bytes) -> bool:
+    if len(head) < 22 or head[:4] != b"\x00\x00\x01\x00":
+        return False
+    count = int.from_bytes(head[4:6], "little")
+    if not 1 <= count <= 256:
+        return False
+    reserved, planes, bits = head[9], int.from_bytes(head[10:12], "little"), int.from_bytes(head[12:14], "little")
+    offset = int.from_bytes(head[18:22], "little")
+    return reserved == 0 and planes in (0, 1) and bits in (0, 1, 2, 4, 8, 16, 24, 32) and offset >= 6 + 16 * count
+
+
+def detect_format(path: Path, hint: str | None = None) -> str | None:
+    """Canonical format of a file judged by its content; None if unknown/empty.
+
+    ``hint`` (a file name, extension or format name) only tells text formats apart.
+    """
+    kind = _detect_path(path, hint)
+    return None if kind == ENCRYPTED else kind
+
+
+def _detect_path(path: Path, hint: str | None) -> str | None:
+    path = Path(path)
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
+            return None
+        with open(path, "rb") as fh:
+            head = fh.read(HEAD_SIZE)
+        return _sniff(head, _hint(hint), path)
+    except OSError:
+        return None
+
+
+def detect_head(head: bytes, name: str | None = None) -> str | None:
+    """The format of a file from its first bytes (up to 64 KiB) and its name: the page's pre-flight.
+
+    The upload is still checked in full (``check_upload``); a head cannot show a zip's directory,
+    a late moov box or an OLE directory beyond it.
+    """
+    kind = _sniff(bytes(head[:HEAD_SIZE]), _hint(name), None)
+    return None if kind == ENCRYPTED else kind
 
 
 def is_isobmff(path: Path) -> bool:
@@ -214,8 +549,8 @@ def check_upload(path: Path, claimed_fmt: str) -> str:
     """Validate an uploaded file against its declared format.
 
     Returns the detected canonical format. Raises EngineError (``empty_file``,
-    ``unsupported_content``, ``content_mismatch``) or UnsafeInput (``zip_bomb``,
-    ``unsafe_archive``).
+    ``unsupported_content``, ``content_mismatch``, ``encrypted_document``) or UnsafeInput
+    (``zip_bomb``, ``unsafe_archive``, ``unsafe_svg``).
     """
     path = Path(path)
     try:
@@ -228,16 +563,33 @@ def check_upload(path: Path, claimed_fmt: str) -> str:
     if declared is None:
         raise EngineError("Formato no soportado", code="unsupported_format",
                           detail=f"declared {claimed_fmt!r}")
-    detected = detect_format(path)
+    detected = _detect_path(path, declared)
+    if detected == ENCRYPTED:
+        raise EngineError("El documento está protegido con contraseña", code="encrypted_document")
     if detected is None:
         raise EngineError("No se reconoce el contenido del archivo", code="unsupported_content")
     if not formats_compatible(declared, detected):
         raise EngineError("El archivo no coincide con el formato declarado",
                           code="content_mismatch",
                           detail=f"declared {declared}, detected {detected}")
-    if detected in ("docx", "odt"):
+    if detected in ZIP_CONTAINERS:
         check_zip_container(path)
+    if detected == "svg":
+        check_svg(path)
     return detected
+
+
+def check_svg(path: Path) -> None:
+    """Refuse SVG documents that declare entities or an internal DTD subset (billion laughs,
+    external entities); CairoSVG then renders with external resources off."""
+    with open(path, "rb") as fh:
+        data = fh.read(SVG_MAX_BYTES + 1)
+    if len(data) > SVG_MAX_BYTES:
+        raise UnsafeInput("El SVG es demasiado grande", code="unsafe_svg", detail="size")
+    lowered = data.lower()
+    if b"<!entity" in lowered or re.search(rb"<!doctype[^>\[]*\[", lowered):
+        raise UnsafeInput("El SVG declara entidades XML, que no se admiten", code="unsafe_svg",
+                          detail="DOCTYPE internal subset / ENTITY")
 
 
 def _unsafe_name(name: str) -> bool:
@@ -246,8 +598,6 @@ def _unsafe_name(name: str) -> bool:
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         return True
     return ".." in PurePosixPath(name).parts
-
-
 def check_zip_container(path: Path, max_entries: int = ZIP_MAX_ENTRIES,
                         max_total_uncompressed: int = ZIP_MAX_TOTAL_UNCOMPRESSED,
                         max_ratio: float = ZIP_MAX_RATIO) -> None:

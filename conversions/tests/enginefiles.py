@@ -41,7 +41,11 @@ def make_image(path: Path, fmt: str, size=(64, 48), alpha: bool = False) -> Path
     draw = ImageDraw.Draw(im)
     draw.rectangle((8, 8, size[0] // 2, size[1] // 2), fill=(20, 40, 220, 255))
     pil = {"jpg": "JPEG", "png": "PNG", "gif": "GIF", "bmp": "BMP", "tiff": "TIFF",
-           "webp": "WEBP"}[fmt]
+           "webp": "WEBP", "heic": "HEIF", "avif": "AVIF", "ico": "ICO"}[fmt]
+    if fmt == "heic":
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
     if fmt in ("jpg", "bmp"):
         im = im.convert("RGB")
     im.save(path, pil)
@@ -104,7 +108,11 @@ def make_audio(path: Path, fmt: str, seconds: float = 1.0) -> Path:
              "wav": ["-c:a", "pcm_s16le", "-f", "wav"],
              "flac": ["-c:a", "flac", "-f", "flac"],
              "aac": ["-c:a", "aac", "-f", "adts"],
-             "ogg": ["-c:a", "libvorbis", "-f", "ogg"]}[fmt]
+             "ogg": ["-c:a", "libvorbis", "-f", "ogg"],
+             "m4a": ["-c:a", "aac", "-f", "ipod"],
+             "opus": ["-c:a", "libopus", "-f", "opus"],
+             "wma": ["-c:a", "wmav2", "-f", "asf"],
+             "aiff": ["-c:a", "pcm_s16be", "-f", "aiff"]}[fmt]
     _ffmpeg("-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", *codec, str(path))
     return path
 
@@ -119,6 +127,12 @@ def make_video(path: Path, fmt: str = "mp4", seconds: float = 1.0,
         "avi": ["-c:v", "mpeg4", "-c:a", "libmp3lame", "-f", "avi"],
         "wmv": ["-c:v", "wmv2", "-c:a", "wmav2", "-f", "asf"],
         "flv": ["-c:v", "flv", "-c:a", "libmp3lame", "-ar", "44100", "-f", "flv"],
+        "mkv": ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "matroska"],
+        "webm": ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-pix_fmt", "yuv420p",
+                 "-c:a", "libopus", "-f", "webm"],
+        "3gp": ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "3gp"],
+        "mpeg": ["-c:v", "mpeg2video", "-r", "25", "-c:a", "mp2", "-f", "mpeg"],
+        "m4v": ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "ipod"],
     }[fmt]
     _ffmpeg("-f", "lavfi", "-i", f"testsrc=duration={seconds}:size={size}:rate={rate}",
             "-f", "lavfi", "-i", f"sine=frequency=330:duration={seconds}",
@@ -166,8 +180,10 @@ def make_office(path: Path, fmt: str, text: str | None = None) -> Path:
     text = text if text is not None else markdown_text()
     if fmt == "txt":
         return make_txt(path, text)
-    writer = {"docx": "docx", "odt": "odt", "rtf": "rtf"}[fmt]
-    extra = ["-s"] if fmt == "rtf" else []
+    writer = {"docx": "docx", "odt": "odt", "rtf": "rtf", "md": "gfm", "html": "html5", "epub": "epub3"}[fmt]
+    extra = ["-s"] if fmt in ("rtf", "html") else []
+    if fmt in ("html", "epub"):
+        extra += ["--metadata", "title=Muestra"]
     pypandoc.convert_text(text, writer, format="markdown", outputfile=str(path),
                           extra_args=extra)
     return path
@@ -187,20 +203,157 @@ def make_pdf(path: Path, text: str = MARKER, pages: int = 1) -> Path:
 
 
 def make_sample(path: Path, fmt: str) -> Path:
-    """Any supported source format."""
-    if fmt in ("jpg", "png", "bmp", "tiff", "webp"):
+    """Any supported source format (the office families need LibreOffice for doc, xls, ppt, pptx)."""
+    if fmt in ("jpg", "png", "bmp", "tiff", "webp", "heic", "avif", "ico"):
         return make_image(path, fmt)
+    if fmt == "svg":
+        return make_svg(path)
     if fmt == "gif":
         return make_video_gif(path)  # animated, 1 s
-    if fmt in ("mp3", "wav", "flac", "aac", "ogg"):
+    if fmt in ("mp3", "wav", "flac", "aac", "ogg", "m4a", "opus", "wma", "aiff"):
         return make_audio(path, fmt)
-    if fmt in ("mp4", "mov", "avi", "wmv", "flv"):
+    if fmt in ("mp4", "mov", "avi", "wmv", "flv", "mkv", "webm", "3gp", "mpeg", "m4v"):
         return make_video(path, fmt)
     if fmt == "pdf":
         return make_pdf(path)
-    if fmt in ("docx", "odt", "rtf", "txt"):
+    if fmt in ("docx", "odt", "rtf", "txt", "md", "html", "epub"):
         return make_office(path, fmt)
+    if fmt in ("csv", "xlsx", "ods"):
+        return make_spreadsheet(path, fmt)
+    if fmt in ("odp", "pptx"):
+        return make_presentation(path, fmt)
+    if fmt in ("doc", "xls", "ppt"):
+        return make_legacy_office(path, fmt)
     raise ValueError(fmt)
+
+
+SVG_TEXT = ('<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="120" height="80" '
+            'viewBox="0 0 120 80"><rect width="120" height="80" fill="#c81e1e"/>'
+            '<circle cx="40" cy="40" r="25" fill="#1428dc"/></svg>\n')
+
+
+def make_svg(path: Path, text: str = SVG_TEXT) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# Rows of the sample spreadsheets: the marker, text, numbers; a second sheet (PDF prints every sheet).
+SHEET_ROWS = [["Nombre", "Cantidad", "Nota"], ["uno", 1, MARKER], ["dos", 2, "ñandú"]]
+SECOND_SHEET = [["Hoja dos", "segunda hoja 7788"]]
+
+
+def make_spreadsheet(path: Path, fmt: str, rows: list | None = None, second: list | None = None) -> Path:
+    """csv (text), xlsx (openpyxl) or ods (a minimal hand-written ODF package), two sheets where possible."""
+    rows = rows if rows is not None else SHEET_ROWS
+    second = second if second is not None else SECOND_SHEET
+    if fmt == "csv":
+        import csv
+
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows(rows)
+        return path
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        wb.active.title = "Datos"
+        for row in rows:
+            wb.active.append(row)
+        extra = wb.create_sheet("Segunda")
+        for row in second:
+            extra.append(row)
+        wb.save(path)
+        return path
+
+    def cell(value) -> str:
+        from xml.sax.saxutils import escape
+
+        if isinstance(value, (int, float)):
+            return (f'<table:table-cell office:value-type="float" office:value="{value}">'
+                    f"<text:p>{value}</text:p></table:table-cell>")
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(str(value))}</text:p></table:table-cell>'
+
+    def table(name: str, data: list) -> str:
+        body = "".join("<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>" for row in data)
+        return f'<table:table table:name="{name}">{body}</table:table>'
+
+    content = (_ODF_HEAD + "<office:body><office:spreadsheet>" + table("Datos", rows) + table("Segunda", second)
+               + "</office:spreadsheet></office:body></office:document-content>")
+    return _odf_package(path, "application/vnd.oasis.opendocument.spreadsheet", content)
+
+
+_ODF_HEAD = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+             'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+             'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+             'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+             'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+             'xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0" '
+             'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" office:version="1.2">')
+
+
+def _odf_package(path: Path, mimetype: str, content: str) -> Path:
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{mimetype}"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                '</manifest:manifest>')
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), mimetype, compress_type=zipfile.ZIP_STORED)
+        zf.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+SLIDES = [f"Diapositiva uno {MARKER}", "Diapositiva dos 5566"]
+
+
+def make_presentation(path: Path, fmt: str, slides: list[str] | None = None) -> Path:
+    """odp (a minimal hand-written ODF package, one text frame per slide) or pptx (LibreOffice from it)."""
+    from xml.sax.saxutils import escape
+
+    slides = slides if slides is not None else SLIDES
+    pages = "".join(
+        f'<draw:page draw:name="p{i + 1}"><draw:frame svg:x="2cm" svg:y="2cm" svg:width="20cm" svg:height="4cm">'
+        f"<draw:text-box><text:p>{escape(text)}</text:p></draw:text-box></draw:frame></draw:page>"
+        for i, text in enumerate(slides))
+    content = (_ODF_HEAD + "<office:body><office:presentation>" + pages
+               + "</office:presentation></office:body></office:document-content>")
+    if fmt == "odp":
+        return _odf_package(path, "application/vnd.oasis.opendocument.presentation", content)
+    odp = _odf_package(path.with_name(path.stem + "-source.odp"), "application/vnd.oasis.opendocument.presentation",
+                       content)
+    return soffice_convert(odp, path, {"pptx": "pptx:Impress MS PowerPoint 2007 XML"}[fmt])
+
+
+def make_legacy_office(path: Path, fmt: str) -> Path:
+    """doc / xls / ppt written by LibreOffice from a docx / ods / odp sample."""
+    if fmt == "doc":
+        source = make_office(path.with_name(path.stem + "-source.docx"), "docx")
+    elif fmt == "xls":
+        source = make_spreadsheet(path.with_name(path.stem + "-source.ods"), "ods")
+    else:
+        source = make_presentation(path.with_name(path.stem + "-source.odp"), "odp")
+    filters = {"doc": "doc:MS Word 97", "xls": "xls:MS Excel 97", "ppt": "ppt:MS PowerPoint 97"}
+    return soffice_convert(source, path, filters[fmt])
+
+
+def soffice_convert(src: Path, dst: Path, convert_to: str) -> Path:
+    """Convert with a throwaway LibreOffice profile (test fixtures only)."""
+    import shutil
+    import tempfile
+
+    binary = shutil.which("soffice") or shutil.which("libreoffice")
+    if not binary:
+        import pytest
+
+        pytest.skip("LibreOffice is needed to make this sample")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([binary, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp}/profile",
+                        "--convert-to", convert_to, "--outdir", tmp, str(src)], check=True, timeout=120,
+                       capture_output=True)
+        produced = Path(tmp) / f"{src.stem}.{convert_to.split(':')[0]}"
+        shutil.move(str(produced), str(dst))
+    return dst
 
 
 def make_docx_bomb_entries(path: Path, entries: int = 2000) -> Path:
@@ -239,8 +392,15 @@ def read_text_of(path: Path, fmt: str) -> str:
 
         with pymupdf.open(str(path)) as doc:
             return "\n".join(page.get_text() for page in doc)
-    if fmt == "txt":
+    if fmt in ("txt", "csv", "md"):
         return path.read_text(encoding="utf-8", errors="replace")
+    if fmt in ("html", "svg"):
+        import html
+        import re
+
+        return html.unescape(re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8", errors="replace")))
+    if fmt in ("xlsx", "ods", "pptx", "odp", "epub"):
+        return zip_xml_text(path)
     import pypandoc
 
     return pypandoc.convert_file(str(path), "plain", format=fmt)
@@ -249,3 +409,17 @@ def read_text_of(path: Path, fmt: str) -> str:
 def file_contains_passwd(path: Path) -> bool:
     data = path.read_bytes()
     return b"root:x:0:0" in data or b"root:*:0:0" in data
+
+
+def zip_xml_text(path: Path) -> str:
+    """The words of every XML/XHTML part of a zip package (xlsx, ods, pptx, odp, epub), tags removed."""
+    import html
+    import re
+
+    parts = []
+    with zipfile.ZipFile(path) as zf:
+        for name in sorted(zf.namelist()):
+            if name.endswith((".xml", ".xhtml", ".html", ".htm")):
+                text = zf.read(name).decode("utf-8", "replace")
+                parts.append(html.unescape(re.sub(r"<[^>]+>", " ", text)))
+    return re.sub(r"\s+", " ", " ".join(parts))
