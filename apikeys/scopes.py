@@ -53,6 +53,9 @@ SCOPES_BY_ROUTE: dict[str, dict[str, str]] = {
     # resumable uploads (part of converting: a tus client's HEAD/PATCH carry the same key)
     "api:uploads:create": {"POST": CONVERT, "OPTIONS": CONVERT},  # OPTIONS: tus discovery
     "api:uploads:detail": {"GET": CONVERT, "PATCH": CONVERT, "DELETE": CONVERT},
+    "api:uploads:s3-create": {"POST": CONVERT},
+    "api:uploads:s3-parts": {"GET": CONVERT, "POST": CONVERT},
+    "api:uploads:s3-complete": {"POST": CONVERT},
 }
 
 

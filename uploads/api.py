@@ -1,4 +1,5 @@
-"""tus 1.0 endpoints (core, creation, expiration, termination): parse headers, call the service."""
+"""tus 1.0 endpoints (core, creation, expiration, termination) and, with STORAGE=s3, presigned S3
+multipart uploads (create, part URLs / uploaded parts, complete): parse, call the service."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from accounts.owners import owner_from_request
 from anclora.core.bounds import BIGINT_MAX
 from anclora.core.errors import ApplicationError
 
-from . import resumable
+from . import resumable, s3multipart
 from .resumable import TUS_VERSION
 
 TUS_RESUMABLE = OpenApiParameter("Tus-Resumable", str, OpenApiParameter.HEADER, required=True, enum=[TUS_VERSION],
@@ -53,6 +54,10 @@ class UploadOutputSerializer(serializers.Serializer):
     complete = serializers.BooleanField()
     expires_at = serializers.DateTimeField()
     session_id = serializers.UUIDField(allow_null=True)
+    backend = serializers.ChoiceField(choices=["tus", "s3"], help_text="`s3`: parts go to presigned URLs")
+    part_size = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX, required=False,
+                                         help_text="S3 uploads: bytes of every part but the last")
+    part_count = serializers.IntegerField(min_value=1, max_value=s3multipart.S3_MAX_PARTS, required=False)
 
 
 def _tus_headers(response, upload=None):
@@ -80,11 +85,15 @@ def _int_header(request, name) -> int:
 
 
 def _body(upload, owner):
-    return {"id": str(upload.pk), "upload_url": reverse("api:uploads:detail", args=[upload.pk]),
+    body = {"id": str(upload.pk), "upload_url": reverse("api:uploads:detail", args=[upload.pk]),
             "filename": upload.filename, "length": upload.length, "offset": upload.offset,
             "complete": upload.is_complete, "expires_at": serializers.DateTimeField().to_representation(
                 upload.expires_at),
-            "session_id": str(owner.session.pk) if owner and owner.session and not owner.user else None}
+            "session_id": str(owner.session.pk) if owner and owner.session and not owner.user else None,
+            "backend": upload.backend}
+    if upload.backend == upload.Backend.S3:
+        body.update(part_size=upload.part_size, part_count=s3multipart.part_count(upload))
+    return body
 
 
 class UploadCreateApi(APIView):
@@ -156,3 +165,96 @@ class UploadDetailApi(APIView):
         _check_version(request)
         resumable.upload_delete(owner=owner_from_request(request), upload_id=upload_id)
         return _tus_headers(Response(status=status.HTTP_204_NO_CONTENT))
+
+
+# --- S3 presigned multipart uploads (STORAGE=s3) -------------------------------------------------
+
+class S3UploadCreateInputSerializer(serializers.Serializer):
+    filename = serializers.CharField(max_length=255)
+    length = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX, help_text="the whole file, in bytes")
+    use_credit = serializers.BooleanField(default=False)
+    transaction_id = serializers.UUIDField(required=False, allow_null=True)
+
+
+class PartNumbersInputSerializer(serializers.Serializer):
+    part_numbers = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=s3multipart.S3_MAX_PARTS),
+        min_length=1, max_length=s3multipart.MAX_URLS_PER_REQUEST)
+
+
+class PartUrlSerializer(serializers.Serializer):
+    part_number = serializers.IntegerField(min_value=1, max_value=s3multipart.S3_MAX_PARTS)
+    method = serializers.CharField(max_length=8)
+    size = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX, help_text="the part's exact size")
+    url = serializers.CharField(max_length=4096)
+
+
+class PartUrlsOutputSerializer(serializers.Serializer):
+    parts = PartUrlSerializer(many=True)
+    expires_in = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
+
+
+class UploadedPartSerializer(serializers.Serializer):
+    part_number = serializers.IntegerField(min_value=1, max_value=s3multipart.S3_MAX_PARTS)
+    size = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
+    etag = serializers.CharField(max_length=128)
+
+
+class UploadedPartsOutputSerializer(serializers.Serializer):
+    upload = UploadOutputSerializer()
+    parts = UploadedPartSerializer(many=True)
+    received = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
+
+
+class S3UploadCreateApi(APIView):
+    @extend_schema(operation_id="uploads_s3_create", parameters=[SESSION], request=S3UploadCreateInputSerializer,
+                   responses={201: UploadOutputSerializer},
+                   description="STORAGE=s3 only (else 409 `s3_uploads_unavailable`): open an S3 multipart upload "
+                               "of `length` bytes (above the plan's limit → 413). The answer fixes `part_size` and "
+                               "`part_count`; then ask for part URLs, PUT the parts, complete, and convert with "
+                               "`upload_id`.")
+    def post(self, request):
+        data = S3UploadCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        owner = owner_from_request(request, create=True)
+        upload = s3multipart.multipart_create(owner=owner, **data.validated_data)
+        response = Response(_body(upload, owner), status=status.HTTP_201_CREATED)
+        response["Location"] = request.build_absolute_uri(reverse("api:uploads:detail", args=[upload.pk]))
+        if owner.session and not owner.user:
+            response["X-Session-Id"] = str(owner.session.pk)
+        return response
+
+
+class S3UploadPartsApi(APIView):
+    @extend_schema(operation_id="uploads_s3_parts", parameters=[SESSION],
+                   responses={200: UploadedPartsOutputSerializer},
+                   description="The parts S3 already holds (number, size, ETag): after a dropped connection, "
+                               "send only the others.")
+    def get(self, request, upload_id):
+        owner = owner_from_request(request)
+        upload, parts = s3multipart.multipart_parts(owner=owner, upload_id=upload_id)
+        return Response({"upload": _body(upload, owner), "parts": parts,
+                         "received": sum(p["size"] for p in parts)})
+
+    @extend_schema(operation_id="uploads_s3_part_urls", parameters=[SESSION], request=PartNumbersInputSerializer,
+                   responses={200: PartUrlsOutputSerializer},
+                   description="Presigned `PUT` URLs (valid S3_UPLOAD_URL_EXPIRE_SECONDS) for up to 100 parts; "
+                               "PUT each part's exact bytes (`size`) to its URL, no other header needed.")
+    def post(self, request, upload_id):
+        data = PartNumbersInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        parts = s3multipart.multipart_part_urls(owner=owner_from_request(request), upload_id=upload_id,
+                                                part_numbers=data.validated_data["part_numbers"])
+        return Response({"parts": parts, "expires_in": settings.S3_UPLOAD_URL_EXPIRE_SECONDS})
+
+
+class S3UploadCompleteApi(APIView):
+    @extend_schema(operation_id="uploads_s3_complete", parameters=[SESSION], request=None,
+                   responses={200: UploadOutputSerializer},
+                   description="Complete from S3's own list of parts: a missing part, or one of the wrong size, "
+                               "is 409 `upload_parts_invalid` (`details.missing`, `details.wrong_size`) and the "
+                               "upload stays open. Idempotent.")
+    def post(self, request, upload_id):
+        owner = owner_from_request(request)
+        upload = s3multipart.multipart_complete(owner=owner, upload_id=upload_id)
+        return Response(_body(upload, owner))

@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,19 +46,46 @@ def conversion_is_fetching(conversion: Conversion) -> bool:
     return (conversion.options or {}).get("import") == FETCHING
 
 
-def url_import_request(*, owner: Owner, source_url: str, target_format: str, quality: str = "standard",
-                       use_credit: bool = False, transaction_id=None, webhook_url: str = "") -> list[Conversion]:
-    """Create the job (pending, fetching) and enqueue the download on commit."""
+def _validated(target_format: str, quality: str, webhook_url: str) -> tuple[str, str]:
     target = conversion_services._validate_target(target_format)
     quality = conversion_services._validate_quality(quality)
     if webhook_url and not webhook_url_allowed(webhook_url):
         raise ApplicationError(_("webhook_url debe ser una URL http(s) pública."), code="invalid_webhook_url",
                                details={"webhook_url": [_("Solo se admiten direcciones http(s) públicas.")]})
+    return target, quality
+
+
+def url_import_request(*, owner: Owner, source_url: str, target_format: str, quality: str = "standard",
+                       use_credit: bool = False, transaction_id=None, webhook_url: str = "") -> list[Conversion]:
+    """Create the job (pending, fetching) and enqueue the download on commit."""
+    target, quality = _validated(target_format, quality, webhook_url)
     try:
         url_syntax_check(source_url)
     except FetchError as exc:
         raise ApplicationError(exc.message, code=exc.code, details={"source_url": [exc.message]}) from exc
     name = storage_services.safe_filename(filename_from(source_url, None))
+    return _import_job_create(owner=owner, name=name, target=target, quality=quality, webhook_url=webhook_url,
+                              options={"source_url": source_url, "use_credit": bool(use_credit),
+                                       "transaction_id": str(transaction_id) if transaction_id else None})
+
+
+def stored_upload_import_request(*, owner: Owner, upload, target_format: str, quality: str = "standard",
+                                 use_credit: bool = False, transaction_id=None,
+                                 webhook_url: str = "") -> list[Conversion]:
+    """A finished S3 multipart upload (`uploads.ResumableUpload`, locked by the caller): the job is
+    created like a URL import and the worker takes the object from the storage. The upload row goes
+    now (it cannot be converted twice); the object goes once the worker has it."""
+    target, quality = _validated(target_format, quality, webhook_url)
+    conversions = _import_job_create(
+        owner=owner, name=upload.filename, target=target, quality=quality, webhook_url=webhook_url,
+        options={"upload_storage_name": upload.storage_name, "use_credit": bool(use_credit),
+                 "transaction_id": str(transaction_id) if transaction_id else None})
+    type(upload).objects.filter(pk=upload.pk).delete()
+    return conversions
+
+
+def _import_job_create(*, owner: Owner, name: str, target: str, quality: str, webhook_url: str,
+                       options: dict) -> list[Conversion]:
     now = timezone.now()
     with transaction.atomic():
         placeholder = StoredFile.objects.create(
@@ -68,8 +96,7 @@ def url_import_request(*, owner: Owner, source_url: str, target_format: str, qua
         conversion = Conversion.objects.create(
             **owner.fields(), batch_id=uuid.uuid4(), source=placeholder, original_format="",
             target_format=target, conversion_type="", quality=quality, webhook_url=webhook_url or "",
-            options={"import": FETCHING, "source_url": source_url, "use_credit": bool(use_credit),
-                     "transaction_id": str(transaction_id) if transaction_id else None},
+            options={"import": FETCHING, **options},
         )
         address = owner.address
         transaction.on_commit(lambda: url_import_enqueue(conversion_id=conversion.pk, address=address))
@@ -87,8 +114,42 @@ def url_import_execute(*, conversion_id, address: str | None = None) -> str:
     """Download, check, authorize, then hand the job to the normal pipeline. Returns the status."""
     conversion = (Conversion.objects.select_related("user", "session", "source")
                   .filter(pk=conversion_id).first())
+    stored_name = ((conversion.options or {}) if conversion else {}).get("upload_storage_name")
+    try:
+        return _execute(conversion, address)
+    finally:
+        if stored_name:  # handed over (copied into the storage layout), failed or cancelled: not needed
+            _stored_upload_discard(stored_name)
+
+
+def _stored_upload_discard(name: str) -> None:
+    try:
+        default_storage.delete(name)
+    except Exception:
+        logger.exception("finished upload %s could not be removed", name)
+
+
+def _fetch_stored(name: str, destination: Path, *, max_bytes: int) -> int:
+    """Stream a finished S3 upload to the worker's disk (cut at the plan's limit)."""
+    size = 0
+    try:
+        with default_storage.open(name, "rb") as src, open(destination, "wb") as dst:
+            while chunk := src.read(1024 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ApplicationError(
+                        _("El archivo supera el tamaño máximo de tu plan (%(mb)d MB).")
+                        % {"mb": max_bytes // (1024 * 1024)}, code="file_too_large", status=413)
+                dst.write(chunk)
+    except (FileNotFoundError, OSError) as exc:
+        raise ApplicationError(_("La subida terminada ya no está disponible."), code="upload_missing") from exc
+    return size
+
+
+def _execute(conversion, address) -> str:
     if conversion is None or conversion.status != Conversion.Status.PENDING or not conversion_is_fetching(conversion):
         return "skipped"
+    conversion_id = conversion.pk
     options = conversion.options
     owner = Owner(user=conversion.user, session=conversion.session if conversion.user is None else None,
                   address=address)
@@ -97,9 +158,14 @@ def url_import_execute(*, conversion_id, address: str | None = None) -> str:
         try:
             max_bytes = conversion_services.max_upload_bytes_for(owner=owner, use_credit=use_credit,
                                                                  transaction_id=transaction_id)
-            fetched = fetch_to_file(options["source_url"], Path(workdir) / "download", max_bytes=max_bytes)
-            name = storage_services.safe_filename(fetched.filename)
-            upload = conversion_services.Upload(path=fetched.path, name=name, size=fetched.size)
+            destination = Path(workdir) / "download"
+            if options.get("upload_storage_name"):
+                size = _fetch_stored(options["upload_storage_name"], destination, max_bytes=max_bytes)
+                name = conversion.source.original_filename
+            else:
+                fetched = fetch_to_file(options["source_url"], destination, max_bytes=max_bytes)
+                name, size = storage_services.safe_filename(fetched.filename), fetched.size
+            upload = conversion_services.Upload(path=destination, name=name, size=size)
             source = conversion_services._inspect(upload, conversion.target_format, max_bytes)
             return _hand_over(conversion=conversion, owner=owner, upload=upload, source=source,
                               use_credit=use_credit, transaction_id=transaction_id)
@@ -144,8 +210,10 @@ def url_imports_fail_stale(*, now=None) -> int:
     stale = Conversion.objects.filter(status=Conversion.Status.PENDING, options__import=FETCHING,
                                       created_at__lt=now - limit)
     failed = 0
-    for conversion_id in stale.values_list("pk", flat=True):
+    for conversion_id, options in stale.values_list("pk", "options"):
         conversion_services.conversion_fail(conversion_id=conversion_id, code="source_timeout",
                                             message=_("La descarga de la URL de origen tardó demasiado."))
+        if options.get("upload_storage_name"):
+            _stored_upload_discard(options["upload_storage_name"])
         failed += 1
     return failed

@@ -7,7 +7,15 @@ from anclora.core.models import BaseModel
 
 
 class ResumableUpload(BaseModel):
-    """A tus upload: bytes appended in chunks to a local file until `offset == length`."""
+    """A resumable upload, until `offset == length`.
+
+    `tus`: bytes appended in chunks to a local file (`path`). `s3` (STORAGE=s3): an S3 multipart
+    upload (`storage_name` in the default storage, `s3_upload_id`) whose parts the client PUTs to
+    presigned URLs; completed by the server from S3's own list of parts."""
+
+    class Backend(models.TextChoices):
+        TUS = "tus", "tus"
+        S3 = "s3", "S3 multipart"
 
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE,
                              related_name="resumable_uploads")
@@ -16,7 +24,12 @@ class ResumableUpload(BaseModel):
     filename = models.CharField(max_length=255)
     length = models.BigIntegerField(help_text=_("Upload-Length, en bytes"))
     offset = models.BigIntegerField(default=0, help_text=_("bytes recibidos"))
-    path = models.CharField(max_length=512, help_text=_("archivo local con los bytes recibidos"))
+    backend = models.CharField(max_length=8, choices=Backend.choices, default=Backend.TUS)
+    path = models.CharField(max_length=512, blank=True, help_text=_("archivo local con los bytes recibidos"))
+    storage_name = models.CharField(max_length=512, blank=True,
+                                    help_text=_("nombre del objeto en el almacenamiento (subida S3)"))
+    s3_upload_id = models.CharField(max_length=1024, blank=True)
+    part_size = models.BigIntegerField(default=0, help_text=_("bytes por parte (subida S3)"))
     expires_at = models.DateTimeField(db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 

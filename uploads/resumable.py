@@ -3,9 +3,11 @@
 The bytes of an unfinished upload live under RESUMABLE_UPLOAD_DIR (default MEDIA_ROOT/resumable,
 outside the storage layout the orphan sweep walks). That directory must be shared by every web
 process (one host, or a shared volume): with STORAGE=s3 the finished file is still stored in S3
-by `conversion_request`, but the chunks are assembled locally. A finished upload becomes a
-conversion through `conversions.services.conversion_request` — the same checks, price and
-payment as a multipart upload — and its bytes are removed once stored.
+by `conversion_request`, but the chunks are assembled locally — unless the client uses the S3
+multipart uploads of `s3multipart` (same model, `backend="s3"`, the bytes go straight to S3).
+A finished tus upload becomes a conversion through `conversions.services.conversion_request` —
+the same checks, price and payment as a multipart upload — and its bytes are removed once stored;
+a finished S3 upload is handed to the worker (`imports.stored_upload_import_request`).
 """
 
 from __future__ import annotations
@@ -68,10 +70,8 @@ def upload_get_for_owner(*, owner: Owner | None, upload_id) -> ResumableUpload:
     return upload
 
 
-def upload_create(*, owner: Owner, length: int, metadata: dict[str, str]) -> ResumableUpload:
-    """Refuse what the plan would refuse before accepting a byte (413); then an empty upload."""
-    use_credit = metadata.get("use_credit", "").lower() in ("1", "true", "yes")
-    transaction_id = metadata.get("transaction_id") or None
+def upload_length_check(*, owner: Owner, length: int, use_credit: bool = False, transaction_id=None) -> None:
+    """413 before any byte for a length the plan (with this credit / payment) would refuse."""
     try:
         max_bytes = conversion_services.max_upload_bytes_for(owner=owner, use_credit=use_credit,
                                                              transaction_id=transaction_id)
@@ -82,6 +82,13 @@ def upload_create(*, owner: Owner, length: int, metadata: dict[str, str]) -> Res
             _("El archivo supera el tamaño máximo de tu plan (%(mb)d MB).") % {"mb": max_bytes // MB},
             code="file_too_large", status=413, details={"Upload-Length": [str(length)]},
         )
+
+
+def upload_create(*, owner: Owner, length: int, metadata: dict[str, str]) -> ResumableUpload:
+    """Refuse what the plan would refuse before accepting a byte (413); then an empty upload."""
+    upload_length_check(owner=owner, length=length,
+                        use_credit=metadata.get("use_credit", "").lower() in ("1", "true", "yes"),
+                        transaction_id=metadata.get("transaction_id") or None)
     upload = ResumableUpload(**owner.fields(), filename=safe_filename(metadata.get("filename", "")),
                              length=length, expires_at=timezone.now()
                              + timedelta(hours=settings.RESUMABLE_UPLOAD_EXPIRE_HOURS))
@@ -101,6 +108,9 @@ def upload_append(*, owner: Owner | None, upload_id, offset: int, stream,
     with transaction.atomic():
         upload = upload_get_for_owner(owner=owner, upload_id=upload_id)
         upload = ResumableUpload.objects.select_for_update().get(pk=upload.pk)
+        if upload.backend != ResumableUpload.Backend.TUS:
+            raise ApplicationError(_("Esta subida va directa a S3: envía las partes a sus URL firmadas."),
+                                   code="upload_not_tus", status=409)
         if offset != upload.offset:
             raise ApplicationError(_("Upload-Offset no coincide con los bytes ya recibidos."),
                                    code="offset_mismatch", status=409,
@@ -148,7 +158,12 @@ def upload_delete(*, owner: Owner | None, upload_id) -> None:
 
 
 def _remove(upload: ResumableUpload) -> None:
-    Path(upload.path).unlink(missing_ok=True)
+    if upload.backend == ResumableUpload.Backend.S3:
+        from .s3multipart import multipart_discard
+
+        multipart_discard(upload)
+    else:
+        Path(upload.path).unlink(missing_ok=True)
     ResumableUpload.objects.filter(pk=upload.pk).delete()
 
 
@@ -161,6 +176,12 @@ def upload_conversion_request(*, owner: Owner, upload_id, target_format: str, qu
         if not upload.is_complete:
             raise ApplicationError(_("La subida aún no está completa."), code="upload_incomplete", status=409,
                                    details={"upload_id": [f"{upload.offset}/{upload.length}"]})
+        if upload.backend == ResumableUpload.Backend.S3:
+            from .imports import stored_upload_import_request
+
+            return stored_upload_import_request(
+                owner=owner, upload=upload, target_format=target_format, quality=quality,
+                use_credit=use_credit, transaction_id=transaction_id, webhook_url=webhook_url)
         conversions = conversion_services.conversion_request(
             owner=owner,
             uploads=[conversion_services.Upload(path=Path(upload.path), name=upload.filename, size=upload.length)],
@@ -178,7 +199,11 @@ def uploads_delete_expired(*, now=None) -> int:
     now = now or timezone.now()
     removed = 0
     for upload in ResumableUpload.objects.filter(expires_at__lte=now).iterator():
-        _remove(upload)
+        try:
+            _remove(upload)
+        except Exception:  # the storage is down: the row stays for the next run
+            logger.exception("resumable upload %s: removing the expired bytes failed", upload.pk)
+            continue
         removed += 1
     if removed:
         logger.info("resumable uploads: %d expired removed", removed)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from conversions import services as conversion_services
 
-from . import imports, resumable
+from . import imports, resumable, s3multipart
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ def url_import_run(conversion_id: str, address: str | None = None) -> str:
 
 @shared_task
 def uploads_cleanup_task() -> dict:
-    """Expired resumable uploads and stale URL downloads."""
+    """Expired resumable uploads (tus bytes removed, S3 multipart uploads aborted), S3 multipart uploads
+    left without a row, and stale URL downloads."""
     return {"expired_uploads": resumable.uploads_delete_expired(),
+            "orphaned_s3_uploads": s3multipart.multipart_abort_orphans(),
             "stale_imports": imports.url_imports_fail_stale()}
