@@ -16,7 +16,7 @@ from anclora.core.pagination import paginated_response, paginated_schema
 from anclora.core.permissions import IsVerifiedStaff
 from idempotency.decorators import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
-from . import pricing, selectors, services
+from . import entitlements, pricing, selectors, services
 from .models import ConversionTransaction, StripeSubscription, TransactionItem
 from .providers import get_provider
 
@@ -214,9 +214,9 @@ class QuoteApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        quote = selectors.payment_quote(owner=owner_from_request(request), files=values["files"],
-                                        target_format=values["target_format"], quality=values["quality"],
-                                        use_credit=values["use_credit"])
+        quote = entitlements.files_payment_quote(owner=owner_from_request(request), files=values["files"],
+                                                 target_format=values["target_format"], quality=values["quality"],
+                                                 use_credit=values["use_credit"])
         return Response(self.OutputSerializer(quote).data)
 
 

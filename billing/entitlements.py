@@ -29,16 +29,20 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.abuse import address_hash
 from accounts.credits import CreditReason, credits_spend
 from accounts.models import AnonymousSession, User, UserSubscription
 from accounts.owners import Owner
 from accounts.selectors import plan_for_user
 from anclora.core.errors import ApplicationError
+from anclora.core.templatetags.ui import money, plan_name
 from conversions.authorization import Authorization, Limits, PlannedConversion
+from conversions.models import Conversion
 
 from . import pricing, selectors, services
 from .models import AnonymousAllowanceUse, ConversionCharge, ConversionTransaction, TransactionItem
@@ -60,8 +64,6 @@ class EntitlementAuthorization(Authorization):
     anonymous_use_id: int | None = None  # the address's monthly counter the allowance charges also count in
 
     def attach(self, conversions) -> None:
-        from conversions.models import Conversion
-
         now = timezone.now()
         for conversion, decision in zip(conversions, self.decisions, strict=True):
             kind, item = decision.kind, decision.item
@@ -166,8 +168,6 @@ def _address_use_locked(owner: Owner, period_start) -> AnonymousAllowanceUse | N
     """The anonymous caller's address counter for this month, locked (after the session row)."""
     if owner.user is not None or owner.address is None:
         return None
-    from accounts.abuse import address_hash
-
     key = {"address_hash": address_hash(owner.address, "anon-allowance"), "month": period_start.date()}
     AnonymousAllowanceUse.objects.get_or_create(**key)
     return AnonymousAllowanceUse.objects.select_for_update().get(**key)
@@ -181,6 +181,18 @@ class EntitlementAuthorizer:
         if extended:
             return Limits(max_size_mb=settings.MAX_UPLOAD_MB, priority=True)
         return Limits(max_size_mb=min(plan.max_file_size_mb, settings.MAX_UPLOAD_MB), priority=plan.priority_queue)
+
+    def checkout_url(self, *, owner: Owner, refusal: ApplicationError) -> str | None:
+        """Without JavaScript a refused (402) request goes to the checkout page: one pending payment for
+        every file that nothing else covers (the page lists what pays each file)."""
+        details = refusal.details if refusal.status == 402 and isinstance(refusal.details, dict) else {}
+        how_to_pay = details.get("how_to_pay")
+        if not how_to_pay:
+            return None
+        created = services.transaction_create(
+            owner=owner, conversion_requests=how_to_pay.get("conversion_requests") or None,
+            conversion_request=how_to_pay.get("conversion_request"), files=details.get("files"))
+        return reverse("billing:checkout", kwargs={"transaction_id": created["transaction"].pk})
 
     def _lock_period(self, owner: Owner):
         """Lock the owner's row (serialises allowance use) and return the period start."""
@@ -285,8 +297,6 @@ def _quote(*, owner: Owner | None, planned: list[PlannedConversion], decisions: 
 
 def _payment_required(*, owner: Owner, planned, decisions, plan, used: int, remaining: int | None, credits: int,
                       transaction_id, address_exhausted: bool = False) -> ApplicationError:
-    from anclora.core.templatetags.ui import money, plan_name
-
     details = _quote(owner=owner, planned=planned, decisions=decisions, plan=plan, used=used, credits=credits)
     if transaction_id:  # named, yet it does not cover what is due
         details["transaction_id"] = [_("La transacción no está pagada, ya se usó o no corresponde a "
@@ -334,3 +344,18 @@ def payment_quote(*, owner: Owner | None, planned: list[PlannedConversion], use_
         items = _paid_items(owner, None)
     decisions = _decide(planned, plan=plan, remaining=remaining, credits=credits, items=items)
     return _quote(owner=owner, planned=planned, decisions=decisions, plan=plan, used=used, credits=credits)
+
+
+def files_payment_quote(*, owner: Owner | None, files: list[dict], target_format: str, quality: str,
+                        use_credit: bool = False) -> dict:
+    """What would pay each file (name, source_format, size_bytes) now, and the amount due; reads only."""
+    planned = []
+    for entry in files:
+        size_mb = max(services.size_mb_for_bytes(entry["size_bytes"]), Decimal("0.01"))
+        details = services.conversion_request_validate(source_format=entry["source_format"],
+                                                       target_format=target_format, file_size_mb=size_mb,
+                                                       quality=quality)
+        planned.append(PlannedConversion(source_format=details["source_format"],
+                                         target_format=details["target_format"], size_bytes=entry["size_bytes"],
+                                         quality=details["quality"], name=entry.get("name", "")))
+    return payment_quote(owner=owner, planned=planned, use_credit=use_credit)

@@ -3,8 +3,10 @@
 `get_provider()` picks one from settings: with `STRIPE_SECRET_KEY` the stripe SDK talks to
 Stripe (or to `STRIPE_API_BASE`, e.g. localstripe on loopback, which `make run` starts when no
 key is configured); without a key, `OfflineTestProvider` — a clearly labelled test mode that
-keeps its intents in the cache and completes payments itself by feeding the same event
-service the webhook uses. Objects are returned as plain dicts in Stripe's shapes.
+keeps its intents in the cache and completes payments itself: the Stripe-shaped events it
+produces are handed back by `events_take()`, and billing.services applies them through the same
+event service the webhook uses. Objects are returned as plain dicts in Stripe's shapes.
+Providers know nothing of billing's rows or services.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ class StripeProvider:
     @property
     def test_mode(self) -> bool:
         return self.api_key.startswith(("sk_test_", "rk_test_"))
+
+    def events_take(self) -> list[dict]:
+        """Stripe's events arrive by webhook: none produced here."""
+        return []
 
     @property
     def label(self) -> str:
@@ -132,8 +138,8 @@ class StripeProvider:
 class OfflineTestProvider:
     """Test mode without Stripe: intents live in the cache; paying completes them at once.
 
-    Completion goes through `billing.services.stripe_event_process` with a Stripe-shaped event,
-    exactly like a verified webhook would.
+    Completing a payment or a subscription produces a Stripe-shaped event; the caller takes them
+    with `events_take()` and applies them like a verified webhook (billing.services).
     """
 
     name = "offline"
@@ -141,6 +147,14 @@ class OfflineTestProvider:
     label = "modo de prueba sin conexión"
     _PREFIX = "billing:offline:"
     _TTL = 60 * 60 * 24 * 30
+
+    def __init__(self):
+        self._events: list[dict] = []
+
+    def events_take(self) -> list[dict]:
+        """The events this provider produced since the last call, oldest first."""
+        taken, self._events = self._events, []
+        return taken
 
     def _get(self, key: str) -> dict:
         obj = cache.get(self._PREFIX + key)
@@ -153,11 +167,9 @@ class OfflineTestProvider:
         return dict(obj)
 
     def _emit(self, event_type: str, obj: dict) -> None:
-        from . import services
-
-        services.stripe_event_process(event={
+        self._events.append({
             "id": f"evt_offline_{uuid.uuid4().hex}", "type": event_type, "created": int(time.time()),
-            "data": {"object": obj}, "livemode": False,
+            "data": {"object": dict(obj)}, "livemode": False,
         })
 
     def create_intent(self, *, amount_cents: int, currency: str, metadata: dict, idempotency_key: str) -> dict:

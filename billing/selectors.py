@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.abuse import address_hash
 from accounts.models import UserSubscription
 from accounts.owners import Owner
 from accounts.periods import next_period
@@ -76,8 +77,6 @@ def anonymous_address_left(*, owner: Owner, since: datetime) -> int | None:
     """Free anonymous conversions left this month for the owner's address (None: not bounded here)."""
     if owner.user is not None or owner.address is None:
         return None
-    from accounts.abuse import address_hash
-
     used = AnonymousAllowanceUse.objects.filter(address_hash=address_hash(owner.address, "anon-allowance"),
                                                 month=since.date()).values_list("count", flat=True).first() or 0
     return max(0, settings.ANONYMOUS_FREE_CONVERSIONS_PER_ADDRESS - used)
@@ -108,27 +107,6 @@ def entitlement_status(*, owner: Owner | None, now=None) -> dict:
 def stripe_subscription_current(*, user) -> StripeSubscription | None:
     return (StripeSubscription.objects.select_related("plan")
             .filter(user=user, status=StripeSubscription.Status.ACTIVE).first())
-
-
-def payment_quote(*, owner: Owner | None, files: list[dict], target_format: str, quality: str,
-                  use_credit: bool = False) -> dict:
-    """What would pay each file (name, source_format, size_bytes) now, and the amount due; reads only."""
-    from decimal import Decimal
-
-    from conversions.authorization import PlannedConversion
-
-    from . import entitlements, services
-
-    planned = []
-    for entry in files:
-        size_mb = max(services.size_mb_for_bytes(entry["size_bytes"]), Decimal("0.01"))
-        details = services.conversion_request_validate(source_format=entry["source_format"],
-                                                       target_format=target_format, file_size_mb=size_mb,
-                                                       quality=quality)
-        planned.append(PlannedConversion(source_format=details["source_format"],
-                                         target_format=details["target_format"], size_bytes=entry["size_bytes"],
-                                         quality=details["quality"], name=entry.get("name", "")))
-    return entitlements.payment_quote(owner=owner, planned=planned, use_credit=use_credit)
 
 
 def checkout_rows(*, tx: ConversionTransaction) -> list[dict]:

@@ -11,8 +11,11 @@ from decimal import ROUND_UP, Decimal, InvalidOperation
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from djstripe.event_handlers import djstripe_receiver
+from djstripe.models import Charge, PaymentIntent
 
 from accounts import services as account_services
 from accounts.credits import CreditReason, credits_change
@@ -25,6 +28,7 @@ from conversions.catalog import canonical, pair_supported
 
 from . import pricing, selectors, stripe_sync
 from .models import (
+    AnonymousAllowanceUse,
     BillingCustomer,
     ConversionCharge,
     ConversionTransaction,
@@ -315,10 +319,18 @@ def transaction_pay_test_card(*, owner: Owner | None, transaction_id, card: str 
         try:
             provider.confirm_test_card(tx.stripe_payment_intent_id, card=card)
         except ProviderError as exc:
+            _provider_events_apply(provider)
             transaction_sync(transaction_id=tx.pk)
             raise ApplicationError(_("Pago rechazado: %(e)s") % {"e": exc.message}, code="card_declined",
                                    status=402, details={"transaction_id": [str(tx.pk)]}) from exc
+        _provider_events_apply(provider)
     return transaction_sync(transaction_id=tx.pk)
+
+
+def _provider_events_apply(provider) -> None:
+    """Events the provider produced itself (the offline test mode) go the verified webhook's way."""
+    for event in provider.events_take():
+        stripe_event_process(event=event)
 
 
 @transaction.atomic
@@ -379,7 +391,7 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> str:
     if get_provider().name != "stripe":
         return stripe_event_process(event=event.to_dict())
     try:
-        return stripe_sync.event_process(event.to_dict())
+        return stripe_sync.event_process(event.to_dict(), subscription_changed=_subscription_changed)
     except stripe_sync.MalformedEvent as exc:
         raise ApplicationError(_("El evento no tiene la forma de un evento de Stripe."), code="invalid_event",
                                status=400) from exc
@@ -455,6 +467,29 @@ def _event_dispatch(event: dict) -> str:
         return subscription_sync(stripe_subscription_id=subscription_id) if isinstance(subscription_id, str) \
             else "ignored"
     return "ignored"
+
+
+# --- dj-stripe: its receivers apply the objects it re-read and synced (billing/stripe_sync.py) ---
+@djstripe_receiver(["payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"])
+def payment_intent_changed(sender, event, **kwargs):
+    intent = stripe_sync.synced_object(PaymentIntent, stripe_sync.event_object_id(event))
+    if intent is not None:
+        stripe_sync.intent_link(intent["id"])
+        intent_apply(intent)
+
+
+@djstripe_receiver("charge.refunded")
+def charge_refunded(sender, event, **kwargs):
+    charge = stripe_sync.synced_object(Charge, stripe_sync.event_object_id(event))
+    if charge is not None:
+        charge_refunds_apply(charge)
+
+
+def _subscription_changed(subscription_id: str) -> None:
+    try:
+        subscription_sync(stripe_subscription_id=subscription_id)
+    except ProviderUnavailable as exc:
+        raise stripe_sync.SyncUnavailable(str(exc)) from exc
 
 
 def intent_apply(intent: dict) -> str:
@@ -570,6 +605,7 @@ def subscription_subscribe(*, user: User, plan_slug: str) -> StripeSubscription:
             customer_id = _customer_for(user, provider, fresh=True)
             data = provider.create_subscription(customer_id=customer_id, plan_id=plan_id, metadata=metadata,
                                                 idempotency_key=f"anclora-sub-{user.pk}-{uuid.uuid4()}")
+        _provider_events_apply(provider)
     except ProviderError as exc:
         raise ApplicationError(_("El proveedor de pagos no está disponible: %(e)s") % {"e": exc.message},
                                code="payment_provider_error", status=502) from exc
@@ -652,10 +688,6 @@ def charge_give_back(*, conversion_id) -> str | None:
     charge.save(update_fields=["refunded", "refunded_at"])
     if charge.kind == ConversionCharge.Kind.ALLOWANCE and charge.anonymous_use_id:
         # The anonymous allowance slot also returns to the address's monthly count.
-        from django.db.models import F
-
-        from .models import AnonymousAllowanceUse
-
         AnonymousAllowanceUse.objects.filter(pk=charge.anonymous_use_id, count__gt=0).update(count=F("count") - 1)
     if charge.kind == ConversionCharge.Kind.CREDIT:
         user_id = charge.conversion.user_id
@@ -688,8 +720,6 @@ def _without_personal(value):
 def transactions_anonymise_for_user(*, user) -> int:
     """An account is being deleted (``user_deleting``): its payments stay as accounting rows (amount,
     currency, status, what was priced, the provider's reference) with nothing that leads to the person."""
-    from django.apps import apps
-
     ids = []
     for tx in ConversionTransaction.objects.select_for_update().filter(user=user):
         tx.conversion_details = _without_personal(tx.conversion_details)
@@ -698,12 +728,8 @@ def transactions_anonymise_for_user(*, user) -> int:
         tx.idempotency_key = None
         tx.save(update_fields=["conversion_details", "user", "session", "idempotency_key", "updated_at"])
         ids.append(tx.pk)
-    try:  # per-file rows of a payment keep the priced facts, not the file's name
-        item_model = apps.get_model("billing", "TransactionItem")
-    except LookupError:
-        item_model = None
-    if item_model is not None and any(f.name == "name" for f in item_model._meta.get_fields()):
-        item_model.objects.filter(transaction_id__in=ids).exclude(name="").update(name="")
+    # per-file rows of a payment keep the priced facts, not the file's name
+    TransactionItem.objects.filter(transaction_id__in=ids).exclude(name="").update(name="")
     return len(ids)
 
 

@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 import stripe
 from django.conf import settings
 from django.core import checks
 from django.db import IntegrityError, transaction
-from djstripe.event_handlers import djstripe_receiver
+from django.db.models import Q
 from djstripe.exceptions import InvalidStripeAPIKey
+from djstripe.models import Account, APIKey, Charge, Customer, Event, PaymentIntent, Refund
+from djstripe.models.api import API_KEY_REGEX
+
+from .models import ConversionTransaction
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +51,6 @@ def local_account_ensure(api_key: str) -> None:
     _point_sdk()
     if not settings.STRIPE_API_BASE:
         return
-    from djstripe.models import Account, APIKey
-
     with transaction.atomic():
         account, _created = Account.objects.get_or_create(id=LOCAL_ACCOUNT_ID, defaults={
             "livemode": False, "stripe_data": {"id": LOCAL_ACCOUNT_ID, "object": "account", "country": "ES",
@@ -62,15 +65,15 @@ class MalformedEvent(Exception):
     """A correctly signed event whose body is not a Stripe event dj-stripe can read."""
 
 
-def event_process(event: dict) -> str:
+def event_process(event: dict, *, subscription_changed: Callable[[str], None]) -> str:
     """Store and apply one verified event once: 'duplicate' when dj-stripe already has it.
 
     This is `djstripe.models.Event.process` with the duplicate made visible: the event row and
     every handler's effect commit together, and a concurrent delivery of the same id loses on
-    the unique constraint.
+    the unique constraint. Payment and charge events reach billing.services through its dj-stripe
+    receivers; a subscription event calls ``subscription_changed(subscription_id)``, which raises
+    SyncUnavailable when the subscription cannot be re-read now.
     """
-    from djstripe.models import Event
-
     api_key = settings.STRIPE_SECRET_KEY
     obj = (event.get("data") or {}).get("object")
     if not isinstance(obj, dict) or not isinstance(obj.get("object"), str) or not isinstance(event.get("id"), str):
@@ -89,7 +92,7 @@ def event_process(event: dict) -> str:
             if kind.startswith(SYNCED_BY_DJSTRIPE):
                 stored.invoke_webhook_handlers()  # dj-stripe re-reads and syncs, then our receivers apply
             elif kind in SUBSCRIPTION_EVENTS:
-                _subscription_event(kind, obj)
+                _subscription_event(kind, obj, subscription_changed)
     except IntegrityError:
         if Event.objects.filter(id=event["id"]).exists():
             return "duplicate"
@@ -113,71 +116,38 @@ def synced_object(model, object_id) -> dict | None:
     return dict(row.stripe_data) if row is not None and row.stripe_data else None
 
 
-def _link_intent(intent_id: str) -> None:
-    from djstripe.models import PaymentIntent
-
-    from .models import ConversionTransaction
-
+def intent_link(intent_id: str) -> None:
+    """Point our transaction at dj-stripe's copy of its payment intent."""
     row = PaymentIntent.objects.filter(id=intent_id).only("pk").first()
     if row is not None:
         ConversionTransaction.objects.filter(stripe_payment_intent_id=intent_id).exclude(
             djstripe_payment_intent=row).update(djstripe_payment_intent=row)
 
 
-def _object_id(event) -> str | None:
+def event_object_id(event) -> str | None:
     obj = (event.data or {}).get("object") or {}
     return obj.get("id") if isinstance(obj, dict) else None
 
 
-@djstripe_receiver(["payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"])
-def payment_intent_changed(sender, event, **kwargs):
-    from djstripe.models import PaymentIntent
-
-    from . import services
-
-    intent = synced_object(PaymentIntent, _object_id(event))
-    if intent is not None:
-        _link_intent(intent["id"])
-        services.intent_apply(intent)
-
-
-@djstripe_receiver("charge.refunded")
-def charge_refunded(sender, event, **kwargs):
-    from djstripe.models import Charge
-
-    from . import services
-
-    charge = synced_object(Charge, _object_id(event))
-    if charge is not None:
-        services.charge_refunds_apply(charge)
-
-
-def _subscription_event(kind: str, obj: dict) -> None:
+def _subscription_event(kind: str, obj: dict, subscription_changed: Callable[[str], None]) -> None:
     """Subscriptions are re-read with the SDK (services.subscription_sync), not synced by dj-stripe:
     dj-stripe 2.11 cannot store localstripe's legacy-Plan subscriptions (its SubscriptionItem rows
     need fields localstripe does not send), and one path offline and in production is worth more."""
-    from . import services
-
     subscription_id = obj.get("subscription") if kind.startswith("invoice.") else obj.get("id")
     if isinstance(subscription_id, dict):
         subscription_id = subscription_id.get("id")
     if isinstance(subscription_id, str) and subscription_id:
-        try:
-            services.subscription_sync(stripe_subscription_id=subscription_id)
-        except services.ProviderUnavailable as exc:
-            raise SyncUnavailable(str(exc)) from exc
+        subscription_changed(subscription_id)
 
 
 def objects_sync(*, intent: dict | None = None, refund: dict | None = None) -> None:
     """Keep dj-stripe's copies current after our own calls (localstripe sends no refund events)."""
-    from djstripe.models import Charge, PaymentIntent, Refund
-
     api_key = settings.STRIPE_SECRET_KEY
     try:
         local_account_ensure(api_key)
         if intent is not None:
             PaymentIntent.sync_from_stripe_data(intent, api_key=api_key)
-            _link_intent(intent["id"])
+            intent_link(intent["id"])
         if refund is not None:
             charge_id = refund.get("charge")
             if isinstance(charge_id, str) and charge_id:
@@ -190,8 +160,6 @@ def objects_sync(*, intent: dict | None = None, refund: dict | None = None) -> N
 @checks.register(checks.Tags.compatibility)
 def stripe_key_check(app_configs=None, **kwargs):
     """dj-stripe refuses keys that do not look like Stripe's: say so at start, not at the first payment."""
-    from djstripe.models.api import API_KEY_REGEX
-
     key = settings.STRIPE_SECRET_KEY
     if key and not re.match(API_KEY_REGEX, key):
         return [checks.Error("STRIPE_SECRET_KEY does not look like a Stripe secret key "
@@ -201,9 +169,6 @@ def stripe_key_check(app_configs=None, **kwargs):
 
 def customer_forget(customer_id: str) -> int:
     """dj-stripe's copies of a deleted account's customer and its customer events (they hold the e-mail)."""
-    from django.db.models import Q
-    from djstripe.models import Customer, Event
-
     Customer.objects.filter(id=customer_id).delete()
     deleted, _rows = Event.objects.filter(type__startswith="customer.").filter(
         Q(data__object__id=customer_id) | Q(data__object__customer=customer_id)).delete()

@@ -8,7 +8,9 @@ The flow in `conversions.services.conversion_request` is:
 2. ``authorize(owner, planned, use_credit, transaction_id)`` inside the transaction that
    creates the jobs: decide and consume (allowance, credit, payment) or raise an
    ApplicationError (402 with the price) — which rolls everything back;
-3. ``Authorization.attach(conversions)`` in the same transaction, to link what was consumed.
+3. ``Authorization.attach(conversions)`` in the same transaction, to link what was consumed;
+4. ``checkout_url(owner, refusal)`` when the page without JavaScript got a refusal: where to go
+   to pay for it (None when there is nothing to pay; an ApplicationError when it cannot be set up).
 
 A failed or cancelled conversion publishes ``conversion_failed`` (anclora/core/events.py):
 the authorizer gives back what it consumed there.
@@ -23,6 +25,7 @@ from django.utils.module_loading import import_string
 
 from accounts.owners import Owner
 from accounts.selectors import plan_for_user
+from anclora.core.errors import ApplicationError
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,9 @@ class PlanAllowanceAuthorizer:
     def authorize(self, *, owner: Owner, planned: list[PlannedConversion], use_credit: bool = False,
                   transaction_id=None) -> Authorization:
         return Authorization(paid_by="allowance", priority=self.limits(owner=owner).priority)
+
+    def checkout_url(self, *, owner: Owner, refusal: ApplicationError) -> str | None:
+        return None  # nothing is ever refused for payment here
 
 
 def get_authorizer():

@@ -17,6 +17,7 @@ from accounts.selectors import plan_for_user
 from anclora.core.errors import ApplicationError
 
 from . import downloads, selectors, services
+from .authorization import get_authorizer
 from .catalog import ALL_FORMATS, CATEGORIES, QUALITY_NAMES, targets_by_source
 from .forms import ConvertForm
 from .models import Conversion
@@ -74,10 +75,12 @@ def convert_submit(request):
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
-        how_to_pay = exc.details.get("how_to_pay") if exc.status == 402 and isinstance(exc.details, dict) else None
-        if how_to_pay:
-            return _checkout_for(request, owner, how_to_pay, exc.details.get("files"))
-        return redirect("home")
+        try:
+            checkout = get_authorizer().checkout_url(owner=owner, refusal=exc)
+        except ApplicationError as failure:
+            messages.error(request, failure.message)
+            return redirect("home")
+        return redirect(checkout or "home")
     messages.success(request, _("Conversión en marcha: %(n)d archivo(s).") % {"n": len(created)})
     return redirect("conversions:list")
 
@@ -87,21 +90,6 @@ def _uuid_or_none(value):
         return uuid.UUID(str(value)) if value else None
     except ValueError:
         return None
-
-
-def _checkout_for(request, owner, how_to_pay, files):
-    """Without JavaScript a refused (402) request goes to the checkout page: one payment for every
-    file that nothing else covers (the page lists what pays each file)."""
-    from billing import services as billing_services
-
-    try:
-        created = billing_services.transaction_create(
-            owner=owner, conversion_requests=how_to_pay.get("conversion_requests") or None,
-            conversion_request=how_to_pay.get("conversion_request"), files=files)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect("home")
-    return redirect("billing:checkout", transaction_id=created["transaction"].pk)
 
 
 def conversion_list_page(request):
