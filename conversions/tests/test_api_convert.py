@@ -14,7 +14,8 @@ from conversions.models import Conversion
 from factories import upload
 from storage.models import StoredFile
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The eager worker runs after each request's commit (commit_per_request): no real transactions needed.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("commit_per_request")]
 
 
 def test_anonymous_png_to_jpg_end_to_end(api_client, sample):
@@ -252,29 +253,8 @@ def test_text_file_with_unknown_extension_uses_content(api_client, tmp_path):
     assert conversion.original_format == "txt" and conversion.status == "completed"
 
 
-# --- catalogue and queue ------------------------------------------------------------
-def test_supported_formats_shape_and_count(api_client):
-    body = api_client.get("/api/conversion/supported-formats").json()
-    assert set(body["supported_conversions"]) >= {"image_to_image", "document_to_document",
-                                                  "audio_to_audio", "video_to_video"}
-    assert "jpg->png" in body["supported_conversions"]["image_to_image"]
-    assert body["format_categories"]["images"] == ["jpg", "png", "gif", "bmp", "tiff", "webp"]
-    total = sum(len(v) for v in body["supported_conversions"].values())
-    assert body["total_conversions"] == total >= 144
-
-
-def test_supported_formats_follow_available_engines(api_client, monkeypatch):
-    from conversions import catalog
-    from conversions.engines import registry as registry_module
-
-    without_ffmpeg = registry_module.Registry(
-        [e for e in registry_module.default_engines() if e.name != "ffmpeg"]
-    )
-    monkeypatch.setattr(catalog, "default_registry", lambda: without_ffmpeg)
-    body = api_client.get("/api/conversion/supported-formats").json()
-    assert body["supported_conversions"]["audio_to_audio"] == []
-    assert body["format_categories"]["audio"] == []
-    assert body["total_conversions"] == len(without_ffmpeg.supported_pairs())
+# --- queue ------------------------------------------------------------
+# The formats endpoint: conversions/tests/test_formats_endpoint.py
 
 
 def test_queue_status_counts_real_jobs(api_client, sample, no_worker):

@@ -4,21 +4,44 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from accounts.owners import Owner
 from conversions import services
 from conversions.models import Conversion
-from factories import upload
+from factories import UserFactory, conversion_requested
 from storage.models import StoredFile
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
-def _pending(api_client, sample, fmt="png", target="jpg"):
-    body = upload(api_client, [sample(fmt)], target).json()
-    return body["conversions"][0]["id"]
+@pytest.fixture
+def owner(db):
+    return Owner(user=UserFactory())
 
 
-def test_task_delivered_twice_makes_one_output(api_client, sample, no_worker):
-    cid = _pending(api_client, sample)
+@pytest.fixture
+def request_jobs(owner, django_capture_on_commit_callbacks):
+    """request_jobs(path, target, **options) -> the new conversions, asked for through the service;
+    what it enqueues on commit runs (the eager worker, or ``no_worker``'s list)."""
+
+    def ask(path, target, **options):
+        with django_capture_on_commit_callbacks(execute=True):
+            return conversion_requested(owner, path, target, **options)
+
+    return ask
+
+
+@pytest.fixture
+def pending(request_jobs, sample, no_worker):
+    """pending(fmt="png", target="jpg") -> the id of a job left pending (nothing runs it)."""
+
+    def make(fmt="png", target="jpg"):
+        return str(request_jobs(sample(fmt), target)[0].pk)
+
+    return make
+
+
+def test_task_delivered_twice_makes_one_output(pending):
+    cid = pending()
     from conversions.tasks import conversion_run
 
     assert conversion_run.apply(args=[cid]).get() == "completed"
@@ -27,23 +50,24 @@ def test_task_delivered_twice_makes_one_output(api_client, sample, no_worker):
     assert Conversion.objects.get(pk=cid).attempts == 1
 
 
-def test_claim_is_exclusive(api_client, sample, no_worker):
-    cid = _pending(api_client, sample)
+def test_claim_is_exclusive(pending):
+    cid = pending()
     assert services.conversion_claim(conversion_id=cid) is True
     assert services.conversion_claim(conversion_id=cid) is False
 
 
-def test_reaper_requeues_then_fails_stuck_jobs(api_client, sample, no_worker):
-    cid = _pending(api_client, sample)
+def test_reaper_requeues_then_fails_stuck_jobs(pending, no_worker, django_capture_on_commit_callbacks):
+    cid = pending()
     assert services.conversion_claim(conversion_id=cid)
     # the worker died: lease runs out
     Conversion.objects.filter(pk=cid).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
-    assert services.conversions_reap() == {"requeued": 1, "failed": 0}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.conversions_reap() == {"requeued": 1, "failed": 0}
     assert [str(x) for x in no_worker] == [cid, cid]  # first enqueue, then the reaper's
     # the re-queued message claims it again and completes
     assert services.conversion_execute(conversion_id=cid) == "completed"
 
-    cid2 = _pending(api_client, sample)
+    cid2 = pending()
     Conversion.objects.filter(pk=cid2).update(status="processing", attempts=services.MAX_ATTEMPTS,
                                               lease_expires_at=timezone.now() - timedelta(seconds=1))
     assert services.conversions_reap() == {"requeued": 0, "failed": 1}
@@ -51,15 +75,15 @@ def test_reaper_requeues_then_fails_stuck_jobs(api_client, sample, no_worker):
     assert failed.status == "failed" and failed.error_code == "worker_lost" and failed.error_message
 
 
-def test_reaper_leaves_healthy_jobs_alone(api_client, sample, no_worker):
-    cid = _pending(api_client, sample)
+def test_reaper_leaves_healthy_jobs_alone(pending):
+    cid = pending()
     services.conversion_claim(conversion_id=cid)
     assert services.conversions_reap() == {"requeued": 0, "failed": 0}
     assert Conversion.objects.get(pk=cid).status == "processing"
 
 
-def test_cancel_while_processing_drops_the_output(api_client, sample, no_worker, monkeypatch):
-    cid = _pending(api_client, sample)
+def test_cancel_while_processing_drops_the_output(pending, monkeypatch):
+    cid = pending()
     original = services._conversion_complete
 
     def cancel_then_complete(**kwargs):
@@ -71,7 +95,7 @@ def test_cancel_while_processing_drops_the_output(api_client, sample, no_worker,
     assert not StoredFile.objects.filter(kind="converted", is_deleted=False).exists()
 
 
-def test_engine_failure_marks_failed_with_message(api_client, sample, no_worker, monkeypatch):
+def test_engine_failure_marks_failed_with_message(pending, monkeypatch):
     from conversions.engines.base import EngineError
     from conversions.engines.pillow import PillowEngine
 
@@ -79,14 +103,14 @@ def test_engine_failure_marks_failed_with_message(api_client, sample, no_worker,
         raise EngineError("Imagen dañada", code="corrupt_input", detail="/tmp/secret path")
 
     monkeypatch.setattr(PillowEngine, "convert", broken)
-    cid = _pending(api_client, sample)
+    cid = pending()
     assert services.conversion_execute(conversion_id=cid) == "failed"
     conversion = Conversion.objects.get(pk=cid)
     assert conversion.error_message == "Imagen dañada" and conversion.error_code == "corrupt_input"
     assert "/tmp" not in conversion.error_message
 
 
-def test_completion_event_fires_once(api_client, sample, no_worker):
+def test_completion_event_fires_once(pending):
     from anclora.core import events
 
     seen = []
@@ -96,7 +120,7 @@ def test_completion_event_fires_once(api_client, sample, no_worker):
 
     events.subscribe("conversion_completed", handler)
     try:
-        cid = _pending(api_client, sample)
+        cid = pending()
         services.conversion_execute(conversion_id=cid)
         services.conversion_execute(conversion_id=cid)
     finally:
@@ -104,29 +128,28 @@ def test_completion_event_fires_once(api_client, sample, no_worker):
     assert [str(x) for x in seen] == [cid]
 
 
-def test_quality_recorded_and_changes_output(api_client, sample):
+def test_quality_recorded_and_changes_output(request_jobs, sample):
     big = sample("png")
     from PIL import Image
 
     Image.effect_noise((256, 256), 60).convert("RGB").save(big)
-    basic = upload(api_client, [big], "jpg", quality="basic").json()["conversions"][0]
-    premium = upload(api_client, [big], "jpg", quality="premium").json()["conversions"][0]
     sizes = {}
-    for item in (basic, premium):
-        conversion = Conversion.objects.select_related("output").get(pk=item["id"])
-        assert conversion.quality == item["quality"]
+    for quality in ("basic", "premium"):
+        (job,) = request_jobs(big, "jpg", quality=quality)
+        conversion = Conversion.objects.select_related("output").get(pk=job.pk)
+        assert conversion.status == "completed" and conversion.quality == quality
         sizes[conversion.quality] = conversion.output.size
     assert sizes["premium"] > sizes["basic"]
 
 
-def test_transient_errors_never_leave_a_job_pending_forever(api_client, sample, no_worker, monkeypatch):
+def test_transient_errors_never_leave_a_job_pending_forever(pending, monkeypatch):
     from storage import services as storage_services
 
     def flaky(**kwargs):
         raise ConnectionError("storage down")
 
     monkeypatch.setattr(storage_services, "stored_file_fetch", flaky)
-    cid = _pending(api_client, sample)
+    cid = pending()
     from conversions.tasks import conversion_run
 
     conversion_run.apply(args=[cid])  # eager: the retries run inline until they give up
@@ -171,7 +194,7 @@ def test_engine_subprocess_dies_with_its_parent(tmp_path):
         pytest.fail("the engine subprocess outlived its killed parent")
 
 
-def test_a_failing_engine_falls_back_to_the_next_candidate(api_client, sample, no_worker, monkeypatch):
+def test_a_failing_engine_falls_back_to_the_next_candidate(pending, monkeypatch):
     from conversions.engines.base import EngineError
     from conversions.engines.pillow import PillowEngine
     from conversions.engines.pymupdf import PyMuPDFEngine
@@ -180,13 +203,13 @@ def test_a_failing_engine_falls_back_to_the_next_candidate(api_client, sample, n
         raise EngineError("roto", code="conversion_failed", detail="engine bug")
 
     monkeypatch.setattr(PillowEngine, "convert", broken)  # preferred for png -> pdf
-    cid = _pending(api_client, sample, target="pdf")
+    cid = pending(target="pdf")
     assert services.conversion_execute(conversion_id=cid) == "completed"
     conversion = Conversion.objects.get(pk=cid)
     assert conversion.engine == PyMuPDFEngine.name
 
 
-def test_an_unsafe_input_is_not_retried_with_another_engine(api_client, sample, no_worker, monkeypatch):
+def test_an_unsafe_input_is_not_retried_with_another_engine(pending, monkeypatch):
     from conversions.engines.base import UnsafeInput
     from conversions.engines.pillow import PillowEngine
     from conversions.engines.pymupdf import PyMuPDFEngine
@@ -198,18 +221,18 @@ def test_an_unsafe_input_is_not_retried_with_another_engine(api_client, sample, 
 
     monkeypatch.setattr(PillowEngine, "convert", unsafe)
     monkeypatch.setattr(PyMuPDFEngine, "convert", lambda self, *a, **k: calls.append(1))
-    cid = _pending(api_client, sample, target="pdf")
+    cid = pending(target="pdf")
     assert services.conversion_execute(conversion_id=cid) == "failed"
     assert calls == [] and Conversion.objects.get(pk=cid).error_code == "unsafe_input"
 
 
-def test_latin1_text_converts(api_client, tmp_path):
+def test_latin1_text_converts(request_jobs, tmp_path):
     from conversions.tests import enginefiles
 
     path = tmp_path / "marte.txt"
     path.write_bytes("Marte es el cuarto planeta. Año, señal, corazón, «citas».\n".encode("cp1252") * 20)
-    body = upload(api_client, [path], "pdf").json()
-    conversion = Conversion.objects.select_related("output").get(pk=body["conversions"][0]["id"])
+    (job,) = request_jobs(path, "pdf")
+    conversion = Conversion.objects.select_related("output").get(pk=job.pk)
     assert conversion.status == "completed", conversion.error_message
     from django.core.files.storage import default_storage
 
