@@ -43,6 +43,9 @@ elif [ -z "${STRIPE_SECRET_KEY:-}" ]; then
   echo "Payments: offline test-mode provider (no STRIPE_SECRET_KEY, no .venv-localstripe)"
 fi
 
+# What this host converts (the same as GET /api/conversion/supported-formats, and what is missing).
+$PY manage.py formats_summary || true
+
 .venv/bin/celery -A anclora worker --beat --loglevel=INFO --concurrency=2 \
   -Q priority,default --hostname "worker@%h" --schedule var/celerybeat-schedule &
 pids+=($!)
