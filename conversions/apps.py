@@ -12,7 +12,7 @@ class ConversionsConfig(AppConfig):
 
         from anclora.core import events
 
-        from . import services
+        from . import services, tasks  # noqa: F401 - tasks: registered in every process (queue.py sends by name)
         from .engines import registry
 
         registry.configure(getattr(settings, "CONVERSION_ENGINES", None))

@@ -29,6 +29,7 @@ from .detection import check_upload, text_to_utf8
 from .engines.base import ConvertOptions, EngineError
 from .engines.registry import default_registry
 from .models import Conversion
+from .queue import conversion_enqueue
 from .webhooks import webhook_url_allowed
 
 logger = logging.getLogger(__name__)
@@ -175,13 +176,6 @@ def conversion_request(
             transaction.on_commit(lambda c=conversion: conversion_enqueue(conversion=c))
         auth.attach(created)
     return created
-
-
-def conversion_enqueue(*, conversion: Conversion) -> None:
-    from .tasks import conversion_run
-
-    conversion_run.apply_async(args=[str(conversion.pk)],
-                               queue="priority" if conversion.priority else "default")
 
 
 def _lease() -> timedelta:
