@@ -267,6 +267,7 @@ class WarmOffice:
             except ListenerError as exc:
                 logger.warning("warm LibreOffice unavailable, cold path: %s", exc)
                 return False
+            options.report(10)  # a step: the listener is up, the document goes in
             try:
                 listener.convert(src, dst, export_filter=export_filter, filter_options=filter_options,
                                  infilter=infilter, timeout=options.remaining())
