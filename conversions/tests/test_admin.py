@@ -1,17 +1,15 @@
 import pytest
 
-from accounts.models import User
 from conversions.models import Conversion
-from factories import upload
+from factories import VerifiedStaffFactory, upload
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# after-commit work (the eager worker) runs at the end of each request: no real transactions needed
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("commit_per_request")]
 
 
 @pytest.fixture
-def staff_client(client, make_user, otp_login):
-    staff = make_user()
-    User.objects.filter(pk=staff.pk).update(is_staff=True, is_superuser=True)
-    return otp_login(client, User.objects.get(pk=staff.pk))
+def staff_client(client, otp_login):
+    return otp_login(client, VerifiedStaffFactory(is_superuser=True))
 
 
 def test_admin_pages_and_retry(staff_client, api_client, sample, monkeypatch):

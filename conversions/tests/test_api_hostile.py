@@ -9,7 +9,8 @@ from storage.models import StoredFile
 
 from . import enginefiles
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# after-commit work (the eager worker) runs at the end of each request: no real transactions needed
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("commit_per_request")]
 
 
 def _outcome(resp):

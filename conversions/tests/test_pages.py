@@ -3,7 +3,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conversions.models import Conversion
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# after-commit work (the eager worker) runs at the end of each request: no real transactions needed
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("commit_per_request")]
 
 
 def test_convert_page_lists_targets_and_session(client):

@@ -7,7 +7,8 @@ import pytest
 from conversions.webhooks import webhook_url_allowed
 from factories import upload
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# after-commit work (the eager worker) runs at the end of each request: no real transactions needed
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("commit_per_request")]
 
 
 @pytest.fixture
