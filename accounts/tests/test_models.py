@@ -53,10 +53,29 @@ def test_adoption_publishes_event_once(make_user):
         events._subscribers["anonymous_session_adopted"].remove(handler)
 
 
-def test_createsuperuser_shares_password_policy():
-    from django.contrib.auth.password_validation import validate_password
-    from django.core.exceptions import ValidationError
+def test_createsuperuser_shares_password_policy(monkeypatch):
+    """The real `createsuperuser` (as typed at a terminal) refuses a password the sign-up would refuse,
+    says why, and asks again; the account gets only the accepted password."""
+    import builtins
+    import io
 
-    with pytest.raises(ValidationError):
-        validate_password("password1")
-    validate_password("Secreta123!")
+    from django.contrib.auth.management.commands import createsuperuser
+    from django.core.management import call_command
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    typed = iter(["password1", "password1", "Fuerte#Clave2024", "Fuerte#Clave2024"])
+    monkeypatch.setattr(createsuperuser.getpass, "getpass", lambda prompt="": next(typed))
+    answers = []
+    monkeypatch.setattr(builtins, "input", lambda prompt="": answers.append(prompt) or "n")  # no bypass
+    stderr = io.StringIO()
+    call_command("createsuperuser", email="raiz@example.com", interactive=True, stdin=Terminal(),
+                 stdout=io.StringIO(), stderr=stderr)
+
+    assert stderr.getvalue().strip(), "the weak password was accepted without a word"
+    assert len(answers) == 1 and "Bypass password validation" in answers[0]
+    admin = User.objects.get(email="raiz@example.com")
+    assert admin.is_superuser and admin.is_staff
+    assert admin.check_password("Fuerte#Clave2024") and not admin.check_password("password1")

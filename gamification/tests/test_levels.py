@@ -3,25 +3,41 @@ import pytest
 from gamification import rules, selectors, services
 from gamification.models import RewardAction, UserAchievement
 
-BOUNDARIES = [(100, 2), (300, 3), (600, 4), (1000, 5), (1500, 6), (2500, 7), (4000, 8), (6000, 9), (10000, 10)]
+# (threshold, level) for every level above the first, read from the rules (not a copy of the table)
+BOUNDARIES = [(lv.min_points, lv.level) for lv in rules.LEVELS[1:]]
+
+
+def test_levels_climb_one_by_one_from_zero_points():
+    assert [lv.level for lv in rules.LEVELS] == list(range(1, len(rules.LEVELS) + 1))
+    assert rules.LEVELS[0].min_points == 0
+    thresholds = [lv.min_points for lv in rules.LEVELS]
+    assert thresholds == sorted(set(thresholds)), "thresholds must strictly increase"
+    titles = [str(lv.title) for lv in rules.LEVELS]
+    assert all(titles) and len(set(titles)) == len(titles), "every level has its own title"
 
 
 @pytest.mark.parametrize(("threshold", "level"), BOUNDARIES)
 def test_each_level_boundary(threshold, level):
-    assert rules.level_for_points(threshold - 1).level == level - 1
-    assert rules.level_for_points(threshold).level == level
+    below, reached = rules.level_for_points(threshold - 1), rules.level_for_points(threshold)
+    assert (below.level, reached.level) == (level - 1, level)
+    assert rules.next_level(below) == reached
+    assert rules.level_progress_percentage(below.min_points, below) == 0.0
 
 
-def test_level_titles_and_top():
-    assert [lv.title for lv in rules.LEVELS] == [
-        "Novato Converter", "Explorador Digital", "Convertidor Hábil", "Maestro de Formatos",
-        "Experto en Conversión", "Gurú de Archivos", "Leyenda Converter", "Campeón Converter",
-        "Maestro Supremo", "Emperador de Conversiones",
-    ]
-    top = rules.level_for_points(50000)
-    assert top.level == 10 and rules.next_level(top) is None
-    assert rules.level_progress_percentage(50000, top) == 100.0
-    assert rules.level_for_points(0).level == 1
+def test_progress_is_the_share_of_the_way_to_the_next_level():
+    first, second = rules.LEVELS[0], rules.LEVELS[1]
+    halfway = (first.min_points + second.min_points) // 2
+    assert rules.level_progress_percentage(halfway, first) == pytest.approx(
+        100 * (halfway - first.min_points) / (second.min_points - first.min_points), abs=0.1)
+
+
+def test_the_top_level_has_no_next_and_full_progress():
+    top = rules.LEVELS[-1]
+    far_beyond = top.min_points * 10
+    assert rules.level_for_points(far_beyond) == top
+    assert rules.next_level(top) is None
+    assert rules.level_progress_percentage(far_beyond, top) == 100.0
+    assert rules.level_for_points(0) == rules.LEVELS[0]
 
 
 def test_seed_profile_example(make_user):
