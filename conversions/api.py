@@ -44,13 +44,14 @@ class ConversionOutputSerializer(serializers.ModelSerializer):
     error = serializers.SerializerMethodField()
     source_url = serializers.SerializerMethodField()
     fetching = serializers.SerializerMethodField()
+    options = serializers.SerializerMethodField()
 
     class Meta:
         model = Conversion
         fields = ["id", "batch_id", "status", "original_filename", "original_format", "target_format",
                   "conversion_type", "file_size_mb", "quality", "progress", "engine", "paid_by",
                   "error", "error_code", "created_at", "started_at", "finished_at", "expires_at",
-                  "status_url", "download_url", "source_url", "fetching"]
+                  "status_url", "download_url", "source_url", "fetching", "options"]
 
     def get_expires_at(self, obj) -> str:
         stored = obj.output or obj.source
@@ -67,6 +68,11 @@ class ConversionOutputSerializer(serializers.ModelSerializer):
     def get_error(self, obj) -> str | None:
         """In the caller's language (Accept-Language, the user's language)."""
         return obj.error_text or None
+
+    @extend_schema_field(options_openapi_schema())
+    def get_options(self, obj) -> dict:
+        """The per-pair options the job was asked with (defaults filled in)."""
+        return (obj.options or {}).get("params") or {}
 
     def get_source_url(self, obj) -> str | None:
         """The URL an import was downloaded from (null for uploaded files)."""
@@ -235,6 +241,9 @@ class ConvertApi(APIView):
                                           **({"file": files} if files else {})})
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        if values.get("options") and not values.get("file"):
+            message = _("Las opciones por par solo se admiten con `file` (aún no con upload_id ni source_url).")
+            raise ApplicationError(f"options: {message}", code="invalid_option", details={"options": [message]})
         owner = owner_from_request(request, create=True)
         if values.get("upload_id"):
             from uploads.resumable import upload_conversion_request

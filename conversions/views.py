@@ -19,6 +19,7 @@ from anclora.core.errors import ApplicationError
 from . import downloads, selectors, services
 from .authorization import get_authorizer
 from .catalog import ALL_FORMATS, CATEGORIES, QUALITY_NAMES, targets_by_source
+from .catalog.options import openapi_schema as options_openapi_schema
 from .forms import ConvertForm
 from .models import Conversion
 
@@ -26,6 +27,23 @@ from .models import Conversion
 def _all_targets(targets: dict[str, list[str]]) -> list[str]:
     found = {dst for dsts in targets.values() for dst in dsts}
     return [fmt for fmt in ALL_FORMATS if fmt in found]
+
+
+def _option_fields() -> list[dict]:
+    """The "Más opciones" inputs: every per-pair option of the catalogue (the service checks each pair's)."""
+    fields = []
+    for name, schema in options_openapi_schema()["properties"].items():
+        field = {"name": name, "description": _(schema["description"]), "minimum": schema.get("minimum"),
+                 "maximum": schema.get("maximum"), "max_length": schema.get("maxLength"),
+                 "input_type": "number" if schema["type"] in ("integer", "number") else "text",
+                 "step": {"integer": "1", "number": "any"}.get(schema["type"]),
+                 "placeholder": {"background": "#ffffff", "pages": "1-3,5"}.get(name)}
+        if "enum" in schema:
+            field["choices"] = [(value, value) for value in schema["enum"]]
+        elif schema["type"] == "boolean":
+            field["choices"] = [("true", _("sí")), ("false", _("no"))]
+        fields.append(field)
+    return fields
 
 
 def convert_page(request):
@@ -48,6 +66,7 @@ def convert_page(request):
         }),
         "plan": plan,
         "recent": selectors.conversion_list_for_owner(owner=owner)[:5],
+        "option_fields": _option_fields(),
     }
     return render(request, "conversions/convert.html", context)
 
@@ -72,6 +91,7 @@ def convert_submit(request):
             target_format=form.cleaned_data["target_format"], quality=form.cleaned_data["quality"],
             use_credit=request.POST.get("use_credit") == "true",
             transaction_id=_uuid_or_none(request.POST.get("transaction_id")),
+            options={key[4:]: value for key, value in request.POST.items() if key.startswith("opt_") and value},
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)

@@ -452,6 +452,12 @@
     data.append("quality", quality.value);
     if (useCredit && useCredit.checked) data.append("use_credit", "true");
     if (txInput && txInput.value) data.append("transaction_id", txInput.value);
+    // "Más opciones": the filled ones go as one JSON object (the API's `options`).
+    var extra = {};
+    Array.prototype.forEach.call(form.querySelectorAll("[name^='opt_']"), function (el) {
+      if (el.value !== "") extra[el.name.slice(4)] = el.value;
+    });
+    if (Object.keys(extra).length) data.append("options", JSON.stringify(extra));
   }
 
   // One file above the threshold goes in resumable chunks (tus, static/js/resumable-upload.js):
