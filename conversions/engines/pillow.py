@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..formats import CATEGORIES
+from . import image_options
 from .base import ConvertOptions, Engine, EngineError
 
 IMAGE_FORMATS = list(CATEGORIES["images"])
@@ -152,9 +153,9 @@ def save_kwargs(dst_fmt: str, quality: str) -> dict:
 
 
 def save_frames(frames: list, path: Path, dst_fmt: str, quality: str,
-                durations: list[int] | None = None, loop: int = 0) -> None:
-    """Save one or more (already loaded) frames to ``path`` in ``dst_fmt``."""
-    kwargs = save_kwargs(dst_fmt, quality)
+                durations: list[int] | None = None, loop: int = 0, extra: dict | None = None) -> None:
+    """Save one or more (already loaded) frames to ``path`` in ``dst_fmt`` (``extra``: more save kwargs)."""
+    kwargs = {**save_kwargs(dst_fmt, quality), **(extra or {})}
     frames = [normalise(f, dst_fmt) for f in frames]
     first, rest = frames[0], frames[1:]
     if rest:
@@ -231,4 +232,7 @@ class PillowEngine(Engine):
                  options: ConvertOptions) -> None:
         frames, durations, loop = read_frames(src, src_fmt, dst_fmt, options)
         options.check_deadline()
-        save_frames(frames, out, dst_fmt, options.quality, durations, loop)
+        with guarded():
+            frames, extra = image_options.apply(frames, options.params, dst_fmt, max_pixels=MAX_IMAGE_PIXELS,
+                                                flatten=flatten)
+        save_frames(frames, out, dst_fmt, options.quality, durations, loop, extra)
