@@ -10,24 +10,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.owners import Owner
+from factories import upload
 from webhooks import services, signing, transport
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.tasks import webhook_deliveries_due_task
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# after-commit work (the eager worker, the deliveries) runs at the end of each request
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("commit_per_request")]
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "docs" / "examples"
-
-
-def upload(client, paths, target, **extra):
-    files = [SimpleUploadedFile(p.name, p.read_bytes()) for p in paths]
-    return client.post("/api/conversion/convert", {"file": files, "target_format": target, **extra},
-                       format="multipart")
 
 
 @pytest.fixture
@@ -286,7 +281,8 @@ def test_batch_completed_sent_once_when_a_batch_of_two_ends(api_client, make_use
     assert WebhookDelivery.objects.filter(event_type="batch.completed").count() == 1
 
 
-def test_failed_conversion_event(api_client, make_user, sample, receiver, private_ok, monkeypatch):
+def test_failed_conversion_event(api_client, make_user, sample, receiver, private_ok, monkeypatch,
+                                 django_capture_on_commit_callbacks):
     from conversions import services as conversion_services
 
     user = make_user()
@@ -294,7 +290,8 @@ def test_failed_conversion_event(api_client, make_user, sample, receiver, privat
     api_client.force_authenticate(user)
     monkeypatch.setattr(conversion_services, "conversion_enqueue", lambda conversion: None)  # stays pending
     body = upload(api_client, [sample("png")], "jpg").json()
-    conversion_services.conversion_fail(conversion_id=body["conversions"][0]["id"], message="roto", code="boom")
+    with django_capture_on_commit_callbacks(execute=True):  # the delivery is sent after the commit
+        conversion_services.conversion_fail(conversion_id=body["conversions"][0]["id"], message="roto", code="boom")
     [hit] = _events(receiver, "conversion.failed")
     data = json.loads(hit["body"])["data"]["conversion"]
     assert (data["status"], data["error"], data["error_code"], data["download_url"]) == \
