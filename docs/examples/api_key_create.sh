@@ -1,3 +1,4 @@
+# example: api_key_create.sh
 # Create a key with your login (a JWT access token; or on the page /account/api-keys/).
 # The answer carries the whole key once: keep it, the server stores only its hash.
 curl -sS -X POST "$ANCLORA_URL/api/keys" \

@@ -1,3 +1,4 @@
+# example: convert_with_key.py
 """Convert with an API key, retried safely (Idempotency-Key), then download the result.
 
 Usage: ANCLORA_URL=http://localhost:8000 ANCLORA_API_KEY=AbCd1234.<secret> \

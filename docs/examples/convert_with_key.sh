@@ -1,3 +1,4 @@
+# example: convert_with_key.sh
 # Convert with the key. Sent again with the same Idempotency-Key (a retry after a timeout),
 # the request answers the first response and converts nothing twice.
 curl -sS -X POST "$ANCLORA_URL/api/conversion/convert" \

@@ -1,3 +1,4 @@
+# example: verify_webhook.py
 """Usage: WEBHOOK_SECRET=whsec_... python verify_webhook.py "$ANCLORA_SIGNATURE" < body.json"""
 import hashlib, hmac, os, sys, time  # noqa: E401, I001
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# example: verify_webhook.sh
 # usage: WEBHOOK_SECRET=whsec_... verify_webhook.sh "$ANCLORA_SIGNATURE" < body.json
 t=$(printf '%s' "$1" | sed -n 's/.*t=\([0-9]*\).*/\1/p')
 v1=$(printf '%s' "$1" | sed -n 's/.*v1=\([0-9a-f]*\).*/\1/p')
