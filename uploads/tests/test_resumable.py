@@ -13,7 +13,8 @@ from conversions.models import Conversion
 from uploads.models import ResumableUpload
 from uploads.tasks import uploads_cleanup_task
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# after-commit work (the eager import and conversion) runs at the end of each request
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("commit_per_request")]
 TUS = {"HTTP_TUS_RESUMABLE": "1.0.0"}
 
 

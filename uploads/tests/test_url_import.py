@@ -14,7 +14,8 @@ from storage.models import StoredFile
 from uploads import fetch
 from uploads.fetch import FetchError, fetch_to_file
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# after-commit work (the eager import and conversion) runs at the end of each request
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("commit_per_request")]
 
 PRIVATE_ADDRESSES = [
     "127.0.0.1", "127.1.2.3", "10.0.0.5", "172.16.3.4", "192.168.1.1", "169.254.169.254", "0.0.0.0",
