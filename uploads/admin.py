@@ -5,9 +5,9 @@ from .models import ResumableUpload
 
 @admin.register(ResumableUpload)
 class ResumableUploadAdmin(admin.ModelAdmin):
-    list_display = ["id", "filename", "user", "session", "offset", "length", "created_at", "expires_at",
+    list_display = ["id", "filename", "backend", "user", "session", "offset", "length", "created_at", "expires_at",
                     "completed_at"]
-    list_filter = ["completed_at"]
+    list_filter = ["backend", "completed_at"]
     search_fields = ["id", "filename", "user__email"]
     readonly_fields = [f.name for f in ResumableUpload._meta.fields]
 
