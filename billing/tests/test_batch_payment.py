@@ -112,7 +112,7 @@ def test_batch_with_no_allowance_left_is_paid_by_one_payment(api_client, sample,
     assert len(confirmed) == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("commit_per_request")  # the eager worker runs after each request
 def test_after_payment_every_file_of_the_batch_converts(api_client, make_user, sample, confirmed):
     user = make_user()
     api_client.force_authenticate(user)
@@ -189,7 +189,7 @@ def test_quote_says_what_pays_each_file(api_client, sample, no_worker):
                            format="json").status_code == 400
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("commit_per_request")  # the eager worker runs after each request
 def test_no_js_batch_checkout_lists_every_file_and_pays_once(client, sample, confirmed):
     client.get("/")
     for _ in range(4):

@@ -4,7 +4,7 @@ import pytest
 
 from anclora.core.middleware import ContentSecurityPolicyMiddleware
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db  # localstripe is another process, but never reads our database
 
 REQUEST = {"conversion_request": {"source_format": "pdf", "target_format": "docx", "file_size_mb": 15,
                                   "quality": "high"}}
