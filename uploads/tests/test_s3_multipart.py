@@ -206,3 +206,22 @@ def test_an_api_key_with_convert_drives_the_whole_flow(s3, make_user, big_png):
     assert convert.status_code == 202
     assert Conversion.objects.get(user=user).status == Conversion.Status.COMPLETED
     assert StoredFile.objects.filter(user=user, kind=StoredFile.Kind.ORIGINAL, is_deleted=False).count() == 1
+
+
+def test_content_that_is_not_what_its_name_says_fails_the_job_and_the_object_goes(s3, user_client):
+    data = b"\x00not a png" * (600 * 1024)  # ~5.9 MB: two parts
+    upload_id = _create(user_client, len(data), filename="fake.png").json()["id"]
+    urls = user_client.post(f"/api/uploads/{upload_id}/parts", {"part_numbers": [1, 2]}, format="json").json()
+    for part in urls["parts"]:
+        start = (part["part_number"] - 1) * 5 * MB
+        assert _put(part["url"], data[start:start + part["size"]]).status_code == 200
+    assert user_client.post(f"/api/uploads/{upload_id}/complete").status_code == 200
+    storage_name = ResumableUpload.objects.get(pk=upload_id).storage_name
+    convert = user_client.post("/api/conversion/convert", {"upload_id": upload_id, "target_format": "jpg"},
+                               format="multipart")
+    assert convert.status_code == 202 and convert.json()["conversions"][0]["fetching"] is True
+    conversion = Conversion.objects.get(pk=convert.json()["conversions"][0]["id"])
+    assert conversion.status == Conversion.Status.FAILED and conversion.error_code
+    assert "fake.png" in conversion.error_message
+    assert storage_name not in _keys(s3)
+    assert not StoredFile.objects.filter(is_deleted=False).exists()  # nothing stored
