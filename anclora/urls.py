@@ -3,9 +3,9 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.urls_api import auth_urlpatterns, users_urlpatterns
-from anclora.core import dashboard
 from anclora.core import views as core_views
 from anclora.core.metrics import metrics_view
+from backoffice import dashboard
 from conversions import views as conversion_views
 
 api_urlpatterns = [

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from accounts.abuse import address_hash
@@ -128,3 +130,34 @@ def checkout_rows(*, tx: ConversionTransaction) -> list[dict]:
                      "target_format": entry.get("target_format", "")})
     rows += [{"name": item.name, "paid_by": "payment", "prepaid": False, "item": item} for item in unmatched]
     return rows
+
+
+# --- back office and metrics (backoffice/) ------------------------------------------
+TRANSACTION_STATUS_LABELS = dict(ConversionTransaction.Status.choices)
+_MONEY = DecimalField(max_digits=12, decimal_places=2)
+_NET = ExpressionWrapper(F("amount") - F("refunded_amount"), output_field=_MONEY)
+_PAID = [ConversionTransaction.Status.COMPLETED, ConversionTransaction.Status.REFUNDED]
+
+
+def revenue_net(*, since=None) -> Decimal:
+    """What payments brought in (amount less refunds), all time or completed since a moment."""
+    rows = ConversionTransaction.objects.filter(status__in=_PAID)
+    if since is not None:
+        rows = rows.filter(completed_at__gte=since)
+    total = rows.aggregate(total=Coalesce(Sum(_NET), Value(Decimal("0.00")), output_field=_MONEY))["total"]
+    return Decimal(total).quantize(Decimal("0.01"))
+
+
+def revenue_per_day(*, since) -> dict:
+    """{date: net revenue of the payments completed that day} from a moment on."""
+    return dict(ConversionTransaction.objects.filter(status__in=_PAID, completed_at__gte=since)
+                .annotate(day=TruncDate("completed_at")).values_list("day").annotate(s=Sum(_NET)).order_by())
+
+
+def transaction_recent(*, limit: int) -> list[dict]:
+    return list(ConversionTransaction.objects.order_by("-created_at").values(
+        "user_id", "amount", "status", "created_at")[:limit])
+
+
+def transaction_counts_by_status() -> list[tuple[str, int]]:
+    return list(ConversionTransaction.objects.values_list("status").annotate(n=Count("pk")).order_by())

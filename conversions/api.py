@@ -27,7 +27,7 @@ from anclora.core.errors import ApplicationError
 from anclora.core.pagination import paginated_response, paginated_schema
 from idempotency.decorators import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
-from . import downloads, selectors, services
+from . import downloads, selectors, services, sources
 from .catalog import supported_formats_report
 from .catalog.options import openapi_schema as options_openapi_schema
 from .models import Conversion
@@ -245,22 +245,13 @@ class ConvertApi(APIView):
             message = _("Las opciones por par solo se admiten con `file` (aún no con upload_id ni source_url).")
             raise ApplicationError(f"options: {message}", code="invalid_option", details={"options": [message]})
         owner = owner_from_request(request, create=True)
-        if values.get("upload_id"):
-            from uploads.resumable import upload_conversion_request
-
-            conversions = upload_conversion_request(
-                owner=owner, upload_id=values["upload_id"], target_format=values["target_format"],
-                quality=values["quality"], use_credit=values["use_credit"],
-                transaction_id=values.get("transaction_id"), webhook_url=values["webhook_url"],
-            )
-        elif values.get("source_url"):
-            from uploads.imports import url_import_request
-
-            conversions = url_import_request(
-                owner=owner, source_url=values["source_url"], target_format=values["target_format"],
-                quality=values["quality"], use_credit=values["use_credit"],
-                transaction_id=values.get("transaction_id"), webhook_url=values["webhook_url"],
-            )
+        request_fields = {"owner": owner, "target_format": values["target_format"], "quality": values["quality"],
+                          "use_credit": values["use_credit"], "transaction_id": values.get("transaction_id"),
+                          "webhook_url": values["webhook_url"]}
+        if values.get("upload_id"):  # a finished resumable upload (uploads/)
+            conversions = sources.source_request("upload_id", values["upload_id"], **request_fields)
+        elif values.get("source_url"):  # a file to import from a URL (uploads/)
+            conversions = sources.source_request("source_url", values["source_url"], **request_fields)
         else:
             conversions = services.conversion_request(
                 owner=owner,

@@ -10,9 +10,9 @@ class ConversionsConfig(AppConfig):
         from django.conf import settings
         from django.core.signals import setting_changed
 
-        from anclora.core import events
+        from anclora.core import events, health
 
-        from . import services, tasks  # noqa: F401 - tasks: registered in every process (queue.py sends by name)
+        from . import selectors, services, tasks  # noqa: F401 - tasks: registered in every process (queue.py)
         from .engines import registry
 
         registry.configure(getattr(settings, "CONVERSION_ENGINES", None))
@@ -22,6 +22,7 @@ class ConversionsConfig(AppConfig):
                 registry.configure(value)
 
         setting_changed.connect(engines_changed, weak=False, dispatch_uid="conversions.engines_changed")
+        health.report_register("engines", selectors.engine_availability)
 
         events.subscribe("anonymous_session_adopted",
                          lambda session_id, user: services.conversions_adopt(session_id=session_id,

@@ -4,12 +4,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.owners import Owner
 from anclora.core.errors import ApplicationError
 
+from .engines.registry import default_registry
 from .models import Conversion
 
 
@@ -73,3 +75,59 @@ def conversion_get_completed_of_user(*, conversion_id) -> Conversion | None:
 
 def conversion_list_for_batch(*, batch_id) -> QuerySet[Conversion]:
     return Conversion.objects.select_related("source").filter(batch_id=batch_id).order_by("created_at")
+
+
+# --- back office and metrics (backoffice/) ------------------------------------------
+CONVERSION_STATUS_LABELS = dict(Conversion.Status.choices)
+
+
+def conversion_figures(*, since) -> dict:
+    """All conversions, those created since a moment, the failed among them, and the average run time
+    of the completed ones (None when there is none)."""
+    return Conversion.objects.aggregate(
+        total=Count("pk"),
+        today=Count("pk", filter=Q(created_at__gte=since)),
+        failed_today=Count("pk", filter=Q(created_at__gte=since, status=Conversion.Status.FAILED)),
+        avg=Avg(ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField()),
+                filter=Q(status=Conversion.Status.COMPLETED, started_at__isnull=False)),
+    )
+
+
+def conversion_user_ids_since(*, since) -> QuerySet:
+    """Ids of the users who requested a conversion since a moment (a subquery for other apps)."""
+    return Conversion.objects.filter(created_at__gte=since, user__isnull=False).values("user_id")
+
+
+def conversion_recent(*, limit: int) -> list[dict]:
+    return list(Conversion.objects.order_by("-created_at").values(
+        "user_id", "original_format", "target_format", "status", "created_at")[:limit])
+
+
+def conversion_counts_per_day(*, since) -> dict:
+    """{date: conversions created that day} from a moment on (days without any are absent)."""
+    return dict(Conversion.objects.filter(created_at__gte=since).annotate(day=TruncDate("created_at"))
+                .values_list("day").annotate(n=Count("pk")).order_by())
+
+
+def conversion_counts_by_status_engine() -> list[dict]:
+    return list(Conversion.objects.values("status", "engine").annotate(n=Count("pk")).order_by())
+
+
+def conversion_active_counts() -> dict[str, int]:
+    """{status: n} for every status of a job waiting or running (0 when none)."""
+    counts = dict(Conversion.objects.filter(status__in=Conversion.ACTIVE_STATUSES)
+                  .values_list("status").annotate(n=Count("pk")).order_by())
+    return {status: counts.get(status, 0) for status in Conversion.ACTIVE_STATUSES}
+
+
+def conversion_recent_durations(*, limit: int) -> list[float]:
+    """Run time in seconds of the latest completed conversions."""
+    rows = (Conversion.objects.filter(status=Conversion.Status.COMPLETED, started_at__isnull=False,
+                                      finished_at__isnull=False)
+            .order_by("-finished_at").values_list("started_at", "finished_at")[:limit])
+    return [(end - start).total_seconds() for start, end in rows]
+
+
+def engine_availability() -> dict[str, bool]:
+    """Which conversion engines this host has (the health answer: a missing optional engine is not an outage)."""
+    return {engine.name: engine.is_available() for engine in default_registry().engines}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,3 +27,8 @@ def stored_file_get_for_owner(*, owner: Owner | None, file_id) -> StoredFile:
 
 def stored_file_is_available(stored_file: StoredFile) -> bool:
     return not stored_file.is_deleted and stored_file.expires_at > timezone.now()
+
+
+def storage_bytes_used() -> int:
+    """Bytes held by the files not deleted (the back office)."""
+    return StoredFile.objects.filter(is_deleted=False).aggregate(s=Coalesce(Sum("size"), 0))["s"]

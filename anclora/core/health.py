@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -24,10 +26,8 @@ def check_database() -> bool:
 
 
 def check_broker() -> bool:
-    from anclora.celery import app
-
     try:
-        with app.connection_for_write() as conn:
+        with current_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=settings.HEALTH_BROKER_TIMEOUT)
             # Some transports connect lazily: touching the default channel proves it.
             _ = conn.default_channel
@@ -50,11 +50,13 @@ def check_storage() -> bool:
         return False
 
 
-def engine_availability() -> dict[str, bool]:
-    """Which conversion engines this host has (informational: a missing optional engine is not an outage)."""
-    from conversions.engines.registry import default_registry
+_reports: dict[str, Callable[[], dict]] = {}
 
-    return {engine.name: engine.is_available() for engine in default_registry().engines}
+
+def report_register(name: str, report: Callable[[], dict]) -> None:
+    """Apps add an informational section to the answer (conversions: which engines this host has);
+    it never makes the status degraded. Core itself knows no domain."""
+    _reports[name] = report
 
 
 def health_report() -> dict:
@@ -66,5 +68,5 @@ def health_report() -> dict:
     return {
         "status": "ok" if all(checks.values()) else "degraded",
         "checks": {name: "ok" if ok else "error" for name, ok in checks.items()},
-        "engines": engine_availability(),
+        **{name: report() for name, report in _reports.items()},
     }

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "apikeys",
     "idempotency",
+    "backoffice",
 ]
 
 MIDDLEWARE = [

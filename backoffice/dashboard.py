@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth import get_user_model
 from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import number_format
@@ -14,8 +13,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import selectors as account_selectors
 from anclora.core.bounds import BIGINT_MAX
 from anclora.core.permissions import IsVerifiedStaff
+from billing import selectors as billing_selectors
+from conversions import selectors as conversion_selectors
 
 from .stats import admin_stats, daily_series
 
@@ -35,14 +37,9 @@ def _chart(series: list[dict], key: str) -> dict:
 
 def _activity_rows(items: list[dict]) -> list[dict]:
     """The recent activity for people: who (e-mail), when (a datetime the template localises), what (translated)."""
-    from django.apps import apps
-
-    conversion_status = dict(apps.get_model("conversions", "Conversion").Status.choices)
-    payment_status = dict(apps.get_model("billing", "ConversionTransaction").Status.choices)
-
-    ids = {item["user_id"] for item in items if item.get("user_id")}
-    users = get_user_model().objects.in_bulk(list(ids)) if ids else {}
-    users = {str(pk): user for pk, user in users.items()}
+    conversion_status = conversion_selectors.CONVERSION_STATUS_LABELS
+    payment_status = billing_selectors.TRANSACTION_STATUS_LABELS
+    emails = account_selectors.user_emails_by_id(user_ids={item.get("user_id") for item in items})
     rows = []
     for item in items:
         params = item.get("params") or {}
@@ -56,9 +53,9 @@ def _activity_rows(items: list[dict]) -> list[dict]:
             details = _("%(amount)s EUR (%(status)s)") % {
                 "amount": number_format(Decimal(params["amount"]), 2) if params.get("amount") else "",
                 "status": payment_status.get(params.get("status"), params.get("status", ""))}
-        user = users.get(item.get("user_id") or "")
+        email = emails.get(item.get("user_id") or "")
         rows.append({"type": kind, "details": details if params else item["details"],
-                     "user": user.email if user else (_("anónimo") if not item.get("user_id") else _("eliminado")),
+                     "user": email or (_("anónimo") if not item.get("user_id") else _("eliminado")),
                      "timestamp": parse_datetime(item["timestamp"])})
     return rows
 
