@@ -7,7 +7,7 @@ LibreOffice), polls the status of its jobs, downloads finished outputs and asks 
 estimates. Every request gets a fresh connection, as a browser tab coming back would.
 
     .venv/bin/python bench/load.py                      # make run's config: SQLite + embedded broker
-    .venv/bin/python bench/load.py --config postgres    # Postgres (BENCH_DATABASE_URL) + Redis (REDIS_URL)
+    .venv/bin/python bench/load.py --config postgres    # Postgres (BENCH_DATABASE_URL) + Redis (BENCH_REDIS_URL)
 
 Reports requests/s, p50/p95/p99 per kind and overall, status codes, 5xx and connection errors,
 and the time the queue took to drain after the load stopped. Target: 0 5xx, 0 connection errors,
@@ -201,8 +201,11 @@ def main() -> dict:
     database_url = ""
     if args.config == "postgres":
         database_url = os.environ.get("BENCH_DATABASE_URL", "")
-        if not database_url or not os.environ.get("REDIS_URL"):
-            raise SystemExit("--config postgres needs BENCH_DATABASE_URL (a dedicated database) and REDIS_URL")
+        redis_url = os.environ.get("BENCH_REDIS_URL", "")
+        if not database_url or not redis_url:
+            raise SystemExit("--config postgres needs BENCH_DATABASE_URL (a dedicated, migrated database) and "
+                             "BENCH_REDIS_URL (its database BENCH_REDIS_DB, default 6, is flushed)")
+        os.environ["REDIS_URL"] = redis_url
     else:
         os.environ.pop("REDIS_URL", None)
     with Stack(web_server="gunicorn", database_url=database_url, extra_env=extra) as stack:

@@ -7,6 +7,7 @@ crashed or timed out; missed targets are reported, not failures.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -14,14 +15,18 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["service_overhead.py", "upload_memory.py", "throughput.py"]
+# load.py --config postgres runs only with BENCH_DATABASE_URL (a dedicated, migrated database) and
+# BENCH_REDIS_URL (REDIS_URL keeps its meaning: the broker of the other benchmarks).
+BENCHES = ["service_overhead.py", "upload_memory.py", "throughput.py", "office.py", "load.py",
+           "load.py --config postgres"]
 TIMEOUT = 900
 
 
 def run(script: str) -> tuple[dict | None, float]:
     print(f"\n=== {script} ===", flush=True)
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, str(HERE / script)], stdout=subprocess.PIPE,
+    name, *args = script.split()
+    proc = subprocess.Popen([sys.executable, str(HERE / name), *args], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, cwd=HERE.parent)
     timed_out = threading.Event()
 
@@ -59,38 +64,75 @@ def _mark(met: bool) -> str:
     return "met" if met else "NOT met"
 
 
-def summary(results: dict[str, dict | None]) -> list[str]:
-    lines = []
+def summary(results: dict[str, dict | None]) -> list[tuple[str, str, str, str]]:
+    """(benchmark, figure, target, met) rows: every figure measured in this run."""
+    rows = []
     so = results.get("service_overhead.py")
     if so:
         for key, label in (("jpg_png", "5 MB JPEG->PNG"), ("wav_mp3", "10 s WAV->MP3")):
             r = so[key]
-            lines.append(f"service overhead {label}: {r['service_ms']} ms vs direct {r['direct_ms']} ms = "
-                         f"{r['ratio']}x (target <= {r['target']}x: {_mark(r['met'])}) [{so['broker']}]")
+            parts = ", ".join(f"{k} {v}" for k, v in r.get("parts_ms", {}).items())
+            rows.append((f"service overhead {label} [{so['broker']}]",
+                         f"{r['service_ms']} ms vs direct {r['direct_ms']} ms = {r['ratio']}x ({parts} ms)",
+                         f"<= {r['target']}x", _mark(r["met"])))
     um = results.get("upload_memory.py")
     if um:
         for key in ("anonymous", "enterprise"):
             r = um[key]
-            lines.append(f"upload memory {um['size_mb']} MB {key}: HTTP {r['status']}, peak RSS growth "
-                         f"{r['peak_growth_mb']} MB (target < 50 MB: {_mark(r['met'])})")
+            rows.append((f"upload memory {um['size_mb']} MB {key}",
+                         f"HTTP {r['status']}, peak RSS growth {r['peak_growth_mb']} MB", "< 50 MB", _mark(r["met"])))
     tp = results.get("throughput.py")
     if tp:
         ceiling = tp["machine_ceiling"]
-        lines.append(f"throughput: {tp['c1']['per_minute']} -> {tp['c2']['per_minute']} conversions/min = "
-                     f"{tp['ratio']}x (target >= {tp['target']}x: {_mark(tp['met'])}; machine ceiling "
-                     f"{ceiling['ratio']}x) [{tp['broker']}]")
+        rows.append((f"throughput 1 -> 2 worker processes [{tp['broker']}]",
+                     f"{tp['c1']['per_minute']} -> {tp['c2']['per_minute']} conversions/min = {tp['ratio']}x "
+                     f"(machine ceiling {ceiling['ratio']}x)", f">= {tp['target']}x", _mark(tp["met"])))
+    of = results.get("office.py")
+    if of and of.get("absent"):
+        rows.append(("office DOCX->PDF", f"corpus folder absent ({of['corpus']})", "", "skipped"))
+    elif of:
+        rate = of["docs_per_s"]
+        rows.append((f"office DOCX->PDF, {of['documents']} corpus docs",
+                     f"cold soffice {rate['cold']} | warm unoserver {rate['warm_unoserver']} | service "
+                     f"{rate['service']} docs/s", "", ""))
+        rows.append(("office service / cold soffice", f"{of['service_vs_cold']}x", ">= 3x",
+                     _mark(of["met"]["vs_cold"])))
+        rows.append(("office service / one warm listener", f"{of['service_vs_warm']}x", ">= 1.0x",
+                     _mark(of["met"]["vs_warm"])))
+        lat = of["latency_ms"]
+        rows.append(("office latency end to end / unoconvert",
+                     f"{lat['service']} ms vs {lat['unoconvert']} ms = {of['latency_ratio']}x", "<= 2x",
+                     _mark(of["met"]["latency"])))
+    for key in ("load.py", "load.py --config postgres"):
+        ld = results.get(key)
+        if ld:
+            rows.append((f"load {ld['users']} users {ld['seconds']} s [{ld['config']}]",
+                         f"{ld['rps']} req/s, p50/p95/p99 {ld['p50_ms']}/{ld['p95_ms']}/{ld['p99_ms']} ms, "
+                         f"5xx {ld['http_5xx']}, conn errors {ld['connection_errors']}, {ld['jobs']} jobs "
+                         f"drained in {ld['drain_s']} s; idle worker CPU {ld['idle_worker_cpu_pct']} %",
+                         "0 5xx, 0 errors, drained", _mark(ld["met"])))
     for script, result in results.items():
         if result is None:
-            lines.append(f"{script}: FAILED (see output above)")
-    return lines
+            rows.append((script, "FAILED or skipped (see output above)", "", ""))
+    return rows
+
+
+def table(rows: list[tuple[str, str, str, str]]) -> list[str]:
+    header = ("benchmark", "figure (this run)", "target", "")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    line = lambda r: " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()  # noqa: E731
+    return [line(header), "-+-".join("-" * w for w in widths), *[line(r) for r in rows]]
 
 
 def main() -> int:
     results, durations = {}, {}
     for script in BENCHES:
+        if "postgres" in script and not (os.environ.get("BENCH_DATABASE_URL") and os.environ.get("BENCH_REDIS_URL")):
+            print(f"\n=== {script} === skipped: set BENCH_DATABASE_URL (dedicated database) and BENCH_REDIS_URL")
+            continue
         results[script], durations[script] = run(script)
     print("\n=== summary ===")
-    for line in summary(results):
+    for line in table(summary(results)):
         print(line)
     print("durations: " + ", ".join(f"{k} {v:.0f} s" for k, v in durations.items()))
     return 0 if all(results.values()) else 1
