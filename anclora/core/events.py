@@ -1,7 +1,7 @@
 """Domain events: the one documented place where apps hear about each other.
 
-Apps depend on each other one way (accounts <- storage <- conversions <- billing;
-gamification listens). When a lower app must let higher ones react (an account is
+Apps depend on each other one way (docs/architecture.md: accounts <- storage <- conversions <-
+billing, uploads, webhooks, gamification <- backoffice; anclora/core knows no domain). When a lower app must let higher ones react (an account is
 deleted, an anonymous session is adopted, a conversion completes), it publishes an
 event here; the interested apps subscribe in their AppConfig.ready(). Handlers run
 synchronously inside the publisher's transaction, so they must only do database work
@@ -12,7 +12,7 @@ Events:
 - ``user_deleting``(user): remove what the user owns (bytes included) before the row goes.
 - ``user_deactivated``(user): published by accounts.services.user_deactivate after the account is
   switched off; apikeys revokes the user's API keys.
-- ``conversion_completed``(conversion_id): billing and gamification react; webhooks records a signed
+- ``conversion_completed``(conversion_id): gamification rewards it; webhooks records a signed
   ``conversion.completed`` delivery (and ``batch.completed`` after commit when the batch has ended).
 - ``conversion_failed``(conversion_id): give back what the conversion consumed (also published on
   cancel); webhooks records ``conversion.failed``.
