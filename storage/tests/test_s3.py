@@ -1,10 +1,6 @@
 """The same flows on S3 (django-storages) against a real S3-compatible server on loopback (moto)."""
 
 import io
-import shutil
-import socket
-import subprocess
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,66 +10,14 @@ from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
-from conftest import _skip_or_fail
+from conftest import S3_TEST_BUCKET
 from factories import upload
 from storage import maintenance
 from storage.models import StoredFile
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-BUCKET = "anclora-test"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    binary = shutil.which("moto_server") or str(Path(__file__).resolve().parents[2] / ".venv/bin/moto_server")
-    if not Path(binary).exists():
-        _skip_or_fail("moto_server is not installed (pip install 'moto[server]')")
-    port = _free_port()
-    proc = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail("moto_server exited")
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-@pytest.fixture
-def s3(settings, s3_endpoint, monkeypatch):
-    import boto3
-
-    for key, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(key, value)
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "storages.backends.s3.S3Storage",
-                    "OPTIONS": {"bucket_name": BUCKET, "endpoint_url": s3_endpoint, "access_key": "test",
-                                "secret_key": "test", "region_name": "us-east-1", "file_overwrite": False,
-                                "default_acl": None}},
-    }
-    yield client
-    objects = client.list_objects_v2(Bucket=BUCKET).get("Contents", [])
-    for obj in objects:
-        client.delete_object(Bucket=BUCKET, Key=obj["Key"])
-    client.delete_bucket(Bucket=BUCKET)
+BUCKET = S3_TEST_BUCKET  # the `s3` fixture (root conftest) makes it the default storage
 
 
 def _keys(client) -> set[str]:

@@ -23,9 +23,9 @@ import requests
 from accounts.services import tokens_for_user
 from apikeys import services as key_services
 from apikeys.models import ApiKey
+from conftest import S3_TEST_BUCKET as BUCKET  # the `s3` fixture's bucket
 from conversions.models import Conversion
 from uploads.models import ResumableUpload
-from uploads.tests.conftest import BUCKET  # the bucket the `s3` fixture creates
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

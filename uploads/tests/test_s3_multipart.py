@@ -13,12 +13,12 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from conftest import S3_TEST_BUCKET as BUCKET  # the `s3` fixture's bucket
 from conversions.models import Conversion
 from storage.models import StoredFile
 from uploads import s3multipart
 from uploads.models import ResumableUpload
 from uploads.tasks import uploads_cleanup_task
-from uploads.tests.conftest import BUCKET  # the bucket the `s3` fixture creates
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
