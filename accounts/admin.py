@@ -13,6 +13,7 @@ from anclora.core.admin import LedgerAdmin
 from . import services
 from .credits import CreditReason, credits_grant
 from .models import AnonymousSession, CreditLedgerEntry, SubscriptionPlan, User, UserSubscription
+from .staff_otp import staff_second_factor_reset
 from .throttling import login_locked_out
 
 
@@ -48,8 +49,6 @@ class UserAdmin(BaseUserAdmin):
     @admin.action(description=_("Restablecer el segundo factor (volverá a activarlo al entrar)"),
                   permissions=["change"])
     def reset_second_factor(self, request, queryset):
-        from .staff_otp import staff_second_factor_reset
-
         for user in queryset:
             staff_second_factor_reset(user=user)
         self.message_user(request, _("Segundo factor restablecido: %d") % queryset.count(), messages.SUCCESS)

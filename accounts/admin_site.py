@@ -23,6 +23,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
+from . import staff_otp
+
 
 class AncloraAdminConfig(AdminConfig):
     default_site = "accounts.admin_site.AncloraAdminSite"
@@ -63,8 +65,6 @@ def method_decorator_never_cache_csrf(function):
 # --- the site -------------------------------------------------------------------------------
 def _second_factor_pending(request) -> bool:
     """A staff session that passed the password but not (yet) the second factor."""
-    from . import staff_otp
-
     user = request.user
     return (staff_otp.second_factor_required() and user.is_authenticated and user.is_active and user.is_staff
             and not staff_otp.is_verified(user))
@@ -75,8 +75,6 @@ class AncloraAdminSite(AdminSite):
     site_title = gettext_lazy("Anclora Converter")
 
     def has_permission(self, request):
-        from . import staff_otp
-
         if not super().has_permission(request):
             return False
         return not staff_otp.second_factor_required() or staff_otp.is_verified(request.user)
@@ -123,8 +121,6 @@ class AncloraAdminSite(AdminSite):
     @method_decorator_never_cache_csrf
     def second_factor_view(self, request):
         from django.template.response import TemplateResponse
-
-        from . import staff_otp
 
         user = request.user
         next_url = self._next_url(request)

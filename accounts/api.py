@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from anclora.core.bounds import INT32_MAX, LEVEL_MAX, LEVEL_MIN
 
 from . import password_reset, services, verification
+from .abuse import signup_slot
 
 
 class UserOutputSerializer(serializers.Serializer):
@@ -74,8 +75,6 @@ class RegisterApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: AuthOutputSerializer})
     def post(self, request):
-        from .abuse import signup_slot  # sign-ups per client address (429 with Retry-After)
-
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with signup_slot(request):

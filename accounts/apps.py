@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,9 +8,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Cuentas")
 
     def ready(self):
-        from django.db.models.signals import post_save, pre_save
-
-        from . import signals
+        # why: models load after the AppConfigs; tasks: registered in every process (password_reset.py)
+        from . import signals, tasks  # noqa: F401
         from .models import User
 
         pre_save.connect(signals.remember_credentials_change, sender=User,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
@@ -82,10 +83,9 @@ def password_reset_request(*, email: str, request) -> bool:
         logger.info("password reset not sent: e-mail over its limit")
         return False
     base_url = request.build_absolute_uri("/")
-
-    from .tasks import password_reset_email_task
-
-    transaction.on_commit(lambda: password_reset_email_task.delay(email=email.strip(), base_url=base_url))
+    # By name: tasks.py calls this module (registered in every process by AccountsConfig.ready()).
+    task = current_app.tasks["accounts.tasks.password_reset_email_task"]
+    transaction.on_commit(lambda: task.delay(email=email.strip(), base_url=base_url))
     return True
 
 

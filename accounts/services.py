@@ -20,6 +20,7 @@ from .models import AnonymousSession, SubscriptionPlan, User, UserSubscription
 from .periods import PERIOD, next_period
 from .plans import FREE_PLAN_SLUG, PLAN_DEFINITIONS
 from .throttling import login_locked_out, login_records_forget, login_retry_after, login_throttle_reset
+from .verification import email_change_request, email_verification_send
 
 
 # --- plans ------------------------------------------------------------------------
@@ -100,8 +101,6 @@ def user_create(
     if session_id:
         anonymous_session_adopt(session_id=session_id, user=candidate)
     if verification_base_url:
-        from .verification import email_verification_send
-
         email_verification_send(user=candidate, base_url=verification_base_url)
     return candidate
 
@@ -142,8 +141,6 @@ def user_update(
     """A new ``email`` (with the current password in ``old_password``) is not applied here: it waits
     in pending_email until the link sent to it is opened (accounts/verification.py)."""
     if email is not None:
-        from .verification import email_change_request
-
         email_change_request(user=user, new_email=email, password=old_password or "",
                              base_url=verification_base_url)
     if first_name is not None:

@@ -7,6 +7,7 @@ every other save of a User: the admin's change form and password form, ``changep
 from __future__ import annotations
 
 from .models import User
+from .services import user_refresh_tokens_revoke
 
 
 def remember_credentials_change(sender, instance: User, raw=False, update_fields=None, **kwargs) -> None:
@@ -26,7 +27,6 @@ def remember_credentials_change(sender, instance: User, raw=False, update_fields
 def revoke_after_credentials_change(sender, instance: User, created=False, raw=False, **kwargs) -> None:
     if created or raw or not getattr(instance, "_refresh_tokens_revoke", False):
         return
-    from .services import user_refresh_tokens_revoke
 
     instance._refresh_tokens_revoke = False
     user_refresh_tokens_revoke(instance)

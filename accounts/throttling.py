@@ -37,6 +37,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from anclora.core.exceptions import json_error_response
+
 logger = logging.getLogger(__name__)
 
 
@@ -187,8 +189,6 @@ def login_records_forget(*, email: str) -> int:
 
 def lockout_response(request, original_response=None, credentials=None) -> HttpResponse:
     """AXES_LOCKOUT_CALLABLE: the page the view rendered (its own message), as 429 with Retry-After."""
-    from anclora.core.exceptions import json_error_response
-
     retry = login_retry_after(request, username_for(request, credentials))
     if original_response is not None and not getattr(original_response, "streaming", False):
         response = original_response

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from anclora.core.errors import ApplicationError
 
 from . import password_reset, services, verification
+from .abuse import signup_slot
 from .forms import (
     DeleteAccountForm,
     EmailChangeForm,
@@ -50,7 +51,6 @@ def _safe_next(request, default="home"):
 def signup_view(request):
     if request.user.is_authenticated:
         return redirect("home")
-    from .abuse import signup_slot  # sign-ups per client address
 
     form = SignupForm(request.POST or None)
     status = 200

@@ -1,5 +1,8 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
+
+from anclora.core import events
 
 
 class ApiKeysConfig(AppConfig):
@@ -7,10 +10,7 @@ class ApiKeysConfig(AppConfig):
     verbose_name = _("Claves de API")
 
     def ready(self):
-        from django.db.models.signals import post_save
-
-        from accounts.models import User
-        from anclora.core import events
+        from accounts.models import User  # why: models load after the AppConfigs (app loading)
 
         from . import schema, services  # noqa: F401 - schema registers the Api-Key security scheme
 

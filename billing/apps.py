@@ -1,15 +1,15 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from anclora.core import events
+
 
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = _("Pagos")
 
     def ready(self):
-        from anclora.core import events
-
-        from . import services
+        from . import services  # why: services import models, which load after the AppConfigs
 
         # A failed or cancelled conversion gives back exactly what it consumed, once.
         events.subscribe("conversion_failed", lambda conversion_id: services.charge_give_back(

@@ -1,5 +1,9 @@
 from django.apps import AppConfig
+from django.conf import settings
+from django.core.signals import setting_changed
 from django.utils.translation import gettext_lazy as _
+
+from anclora.core import events, health
 
 
 class ConversionsConfig(AppConfig):
@@ -7,12 +11,8 @@ class ConversionsConfig(AppConfig):
     verbose_name = _("Conversiones")
 
     def ready(self):
-        from django.conf import settings
-        from django.core.signals import setting_changed
-
-        from anclora.core import events, health
-
-        from . import selectors, services, tasks  # noqa: F401 - tasks: registered in every process (queue.py)
+        # why: these import models, which load after the AppConfigs; tasks: registered in every process (queue.py)
+        from . import selectors, services, tasks  # noqa: F401
         from .engines import registry
 
         registry.configure(getattr(settings, "CONVERSION_ENGINES", None))

@@ -1,15 +1,15 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from anclora.core import events
+
 
 class StorageConfig(AppConfig):
     name = "storage"
     verbose_name = _("Archivos")
 
     def ready(self):
-        from anclora.core import events
-
-        from . import services
+        from . import services  # why: services import models, which load after the AppConfigs
 
         events.subscribe("anonymous_session_adopted",
                          lambda session_id, user: services.stored_files_adopt(session_id=session_id,

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from accounts.models import AnonymousSession
+from accounts.plans import ANONYMOUS_LIMITS
 
 from .models import StoredFile
 from .services import _delete_bytes
@@ -133,8 +134,6 @@ def expiry_notices_send(*, now=None, batch_size: int = BATCH) -> int:
 
 def anonymous_sessions_purge(*, now=None, retention: timedelta | None = None, batch_size: int = 200) -> int:
     """Remove anonymous sessions (their files' bytes, files and conversions) older than their retention."""
-    from accounts.plans import ANONYMOUS_LIMITS
-
     now = now or timezone.now()
     retention = retention or timedelta(hours=ANONYMOUS_LIMITS["retention_hours"])
     total = 0

@@ -19,8 +19,9 @@ from django.utils import timezone
 from accounts.credits import CreditReason, credits_spend
 from accounts.owners import Owner
 from accounts.selectors import plan_for_user
+from anclora.core.errors import ApplicationError
 
-from .models import StoredFile
+from .models import HOURS_PER_CREDIT, MAX_EXTENSION_HOURS, StoredFile
 
 logger = logging.getLogger(__name__)
 
@@ -143,9 +144,7 @@ def _extend(*, stored_file: StoredFile, days: int) -> None:
     """Add whole days to a live file's expiry within the 30-day cap (ApplicationError otherwise)."""
     from django.utils.translation import gettext as _
 
-    from anclora.core.errors import ApplicationError
 
-    from .models import HOURS_PER_CREDIT, MAX_EXTENSION_HOURS
 
     if stored_file.is_deleted or stored_file.expires_at <= timezone.now():
         raise ApplicationError(_("El archivo ha caducado y ya no está disponible."), code="expired", status=410)
@@ -169,7 +168,6 @@ def stored_file_extend_retention(*, stored_file: StoredFile, user, credits: int)
     """+24 h per credit, at most 30 extra days per file; the credits are spent in the same transaction."""
     from django.utils.translation import gettext as _
 
-    from anclora.core.errors import ApplicationError
 
     if user is None or not user.is_authenticated:
         raise ApplicationError(_("Necesitas una cuenta con créditos para ampliar la retención."),

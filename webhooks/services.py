@@ -8,6 +8,7 @@ import logging
 import uuid
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -185,9 +186,9 @@ def batch_completed_check(*, batch_id) -> int:
 
 # --- sending -------------------------------------------------------------------------------------
 def _enqueue(delivery_id, countdown: float = 0) -> None:
-    from .tasks import webhook_delivery_task
-
-    webhook_delivery_task.apply_async(args=[str(delivery_id)], countdown=countdown, queue="priority")
+    # By name: tasks.py calls services (registered in every process by WebhooksConfig.ready()).
+    current_app.tasks["webhooks.tasks.webhook_delivery_task"].apply_async(
+        args=[str(delivery_id)], countdown=countdown, queue="priority")
 
 
 def _claim(delivery_id, now) -> bool:

@@ -1,11 +1,11 @@
 """Domain events: the one documented place where apps hear about each other.
 
 Apps depend on each other one way (docs/architecture.md: accounts <- storage <- conversions <-
-billing, uploads, webhooks, gamification <- backoffice; anclora/core knows no domain). When a lower app must let higher ones react (an account is
-deleted, an anonymous session is adopted, a conversion completes), it publishes an
-event here; the interested apps subscribe in their AppConfig.ready(). Handlers run
-synchronously inside the publisher's transaction, so they must only do database work
-and defer side effects with transaction.on_commit.
+billing, uploads, webhooks, gamification <- backoffice; anclora/core knows no domain). When a
+lower app must let higher ones react (an account is deleted, an anonymous session is adopted,
+a conversion completes), it publishes an event here; the interested apps subscribe in their
+AppConfig.ready(). Handlers run synchronously inside the publisher's transaction, so they must
+only do database work and defer side effects with transaction.on_commit.
 
 Events:
 - ``anonymous_session_adopted``(session_id, user): move the session's rows to the user.

@@ -3,6 +3,8 @@ document their page / page_size query parameters."""
 
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 
+from .pagination import PageQuerySerializer
+
 
 class AutoSchema(BaseAutoSchema):
     def _get_serializer_name(self, serializer, direction, bypass_extensions=False):
@@ -16,8 +18,6 @@ class AutoSchema(BaseAutoSchema):
         return name
 
     def get_override_parameters(self):
-        from .pagination import PageQuerySerializer
-
         parameters = list(super().get_override_parameters())
         responses = self.get_response_serializers()
         if isinstance(responses, dict) and any(getattr(s, "paginated", False) for s in responses.values()):

@@ -1,7 +1,10 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.core.management import call_command
+
+from .broker import purge_delivered_messages
 
 logger = logging.getLogger(__name__)
 
@@ -15,10 +18,6 @@ def flush_expired_tokens() -> None:
 @shared_task
 def purge_delivered_broker_messages() -> int:
     """The embedded SQLite broker keeps delivered messages as invisible rows; drop day-old ones."""
-    from django.conf import settings
-
-    from .broker import purge_delivered_messages
-
     removed = purge_delivered_messages(settings.CELERY_BROKER_URL)
     logger.info("embedded broker: %d delivered messages purged", removed)
     return removed
