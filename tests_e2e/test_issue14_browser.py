@@ -302,3 +302,34 @@ def test_axe_finds_nothing_serious_on_any_page(context_for, live_server, everyth
             assert no_horizontal_scroll(page), f"{url} scrolls sideways at {width}"
     serious = {where: v for where, v in found.items() if v}
     assert not serious, "\n".join(f"{where}: {v}" for where, v in serious.items())
+
+
+# --- up to the anchors: the target picker and results that survive a reload -----------------------
+FAMILY = {"es": "Imágenes", "en": "Images"}
+
+
+@pytest.mark.parametrize("lang, width", [("es", 375), ("en", 1280)])
+def test_picker_groups_filters_remembers_and_results_survive_reload(context_for, lang, width, tmp_path):
+    page = context_for(lang, width)
+    page.goto("/")
+    labels = page.eval_on_selector_all("#id_target_format optgroup", "gs => gs.map(g => g.label)")
+    assert FAMILY[lang] in labels and len(labels) >= 4  # every family, before a file is chosen
+    photo = enginefiles.make_image(tmp_path / "retrato.png", "png", size=(120, 90))
+    page.set_input_files("#id_file", str(photo))
+    page.locator("#file-list li", has_text="retrato.png").wait_for()
+    config = page.evaluate("JSON.parse(document.getElementById('convert-form').dataset.config)")
+    offered = page.eval_on_selector_all("#id_target_format option", "os => os.map(o => o.value)")
+    assert offered and set(offered) <= set(config["targets"]["png"])  # only valid targets
+    page.fill("#target-search", "web")
+    assert page.eval_on_selector_all("#id_target_format option", "os => os.map(o => o.value)") == ["webp"]
+    assert page.input_value("#id_target_format") == "webp"
+    page.locator("#convert-button").click()
+    page.locator("#result-list .status-completed").wait_for()
+    shot(page, f"convert-picker-{lang}-{width}")
+    page.reload()
+    page.locator("#result-list .status-completed", has_text="").wait_for()
+    assert "retrato.png" in page.locator("#result-list").inner_text()  # still there after the reload
+    assert page.locator("#result-list a[download]").count() == 1
+    page.set_input_files("#id_file", str(photo))
+    page.locator("#file-list li", has_text="retrato.png").wait_for()
+    assert page.input_value("#id_target_format") == "webp"  # the last choice, remembered

@@ -37,6 +37,7 @@
     return new Intl.NumberFormat(lang, { style: "unit", unit: unit, unitDisplay: "short",
                                          maximumFractionDigits: 1 }).format(value);
   }
+  var HISTORY = "anclora.results";
   var ALIASES = { jpeg: "jpg", jpe: "jpg", tif: "tiff", m4a: "aac", oga: "ogg", text: "txt", m4v: "mp4", qt: "mov" };
 
   function ascii(bytes, start, end) { return String.fromCharCode.apply(null, bytes.slice(start, end)); }
@@ -92,6 +93,13 @@
     errorBox.hidden = !message;
   }
 
+  // The target picker: only targets valid for every chosen file, grouped by family, filtered by the
+  // search box, and the last choice remembered (localStorage) for the next visit.
+  var search = document.getElementById("target-search");
+  var REMEMBER = "anclora.lastTarget";
+  function remembered() { try { return window.localStorage.getItem(REMEMBER); } catch (e) { return null; } }
+  function remember(fmt) { try { window.localStorage.setItem(REMEMBER, fmt); } catch (e) { /* private mode */ } }
+
   function refreshTargets() {
     var common = null;
     detected.forEach(function (fmt) {
@@ -99,16 +107,51 @@
       common = common === null ? options.slice() : common.filter(function (x) { return options.indexOf(x) !== -1; });
     });
     var allowed = common === null ? allTargets : common;
-    var current = target.value;
+    var query = search ? search.value.trim().toLowerCase().replace(/^\./, "") : "";
+    var shown = query ? allowed.filter(function (fmt) { return fmt.indexOf(query) !== -1; }) : allowed;
+    if (!shown.length) shown = allowed;
+    var current = target.value || remembered();
     target.innerHTML = "";
-    allowed.forEach(function (fmt) {
+    var families = config.categories || {};
+    var placed = {};
+    Object.keys(families).forEach(function (family) {
+      var members = shown.filter(function (fmt) { return families[family].indexOf(fmt) !== -1 && !placed[fmt]; });
+      if (!members.length) return;
+      var group = document.createElement("optgroup");
+      group.label = t["family_" + family] || family;
+      members.forEach(function (fmt) {
+        placed[fmt] = true;
+        var opt = document.createElement("option");
+        opt.value = fmt; opt.textContent = fmt.toUpperCase();
+        group.appendChild(opt);
+      });
+      target.appendChild(group);
+    });
+    shown.filter(function (fmt) { return !placed[fmt]; }).forEach(function (fmt) {
       var opt = document.createElement("option");
       opt.value = fmt; opt.textContent = fmt.toUpperCase();
       target.appendChild(opt);
     });
-    if (allowed.indexOf(current) !== -1) target.value = current;
+    if (shown.indexOf(current) !== -1) target.value = current;
+    else if (query && shown.length) target.value = shown[0];
     button.disabled = files.length > 0 && allowed.length === 0;
     showError(files.length > 0 && allowed.length === 0 ? t.noTargets : "");
+  }
+  if (search) {
+    search.hidden = false;
+    search.addEventListener("input", function () {
+      var before = target.value;
+      refreshTargets();
+      if (target.value !== before) target.dispatchEvent(new Event("change"));
+    });
+  }
+  target.addEventListener("change", function () { remember(target.value); });
+  function initialTarget() {
+    var before = target.value;
+    var last = remembered();
+    if (last && allTargets.indexOf(last) !== -1) target.value = last;
+    refreshTargets();
+    if (target.value !== before) target.dispatchEvent(new Event("change"));
   }
 
   function setFiles(list) {
@@ -350,7 +393,8 @@
     name.textContent = item.original_filename + " → " + item.target_format.toUpperCase();
     var status = document.createElement("span");
     status.className = "status status-" + item.status;
-    status.textContent = statusLabel(item.status);
+    status.textContent = statusLabel(item.status) +
+      (item.status === "processing" ? " · " + percent.format((item.progress || 0) / 100) : "");
     li.appendChild(name);
     li.appendChild(status);
     if (item.status === "pending" || item.status === "processing") {
@@ -362,7 +406,7 @@
     if (item.status === "failed" && item.error) {
       var err = document.createElement("span");
       err.className = "field-error";
-      err.textContent = item.error;
+      err.textContent = item.error + " " + t.whatToDo;
       li.appendChild(err);
     }
     if (item.status === "completed") {
@@ -398,6 +442,8 @@
         return fetch("/api/conversion/" + id, { headers: headers, credentials: "same-origin" })
           .then(function (r) { return r.json(); });
       })).then(function (items) {
+        items = items.filter(function (it) { return it && it.id; });  // gone (another session): dropped
+        if (!items.length) { if (!resultList.children.length) results.hidden = true; return; }
         items.forEach(renderResult);
         pending = items.filter(function (it) { return it.status === "pending" || it.status === "processing"; })
                        .map(function (it) { return it.id; });
@@ -533,9 +579,24 @@
       zipLink.hidden = true;
       zipLink.href = "/conversions/batch/" + body.batch_id + "/download/";
       body.conversions.forEach(renderResult);
+      saveHistory(body.conversions.map(function (c) { return c.id; }), body.batch_id);
       results.focus();
       poll(body.conversions.map(function (c) { return c.id; }));
     };
     xhr.send(data);
   }
+  // Results stay on the page after a reload (this tab's session): the last batch is polled again.
+  function saveHistory(ids, batchId) {
+    try { window.sessionStorage.setItem(HISTORY, JSON.stringify({ ids: ids, batch: batchId })); } catch (e) { /* off */ }
+  }
+  function restoreHistory() {
+    var saved = null;
+    try { saved = JSON.parse(window.sessionStorage.getItem(HISTORY) || "null"); } catch (e) { saved = null; }
+    if (!saved || !saved.ids || !saved.ids.length) return;
+    results.hidden = false;
+    zipLink.href = "/conversions/batch/" + saved.batch + "/download/";
+    poll(saved.ids);
+  }
+  initialTarget();
+  restoreHistory();
 })();
