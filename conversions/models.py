@@ -5,8 +5,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import AnonymousSession, User
 from anclora.core.models import BaseModel
 from storage.models import StoredFile
+from storage.selectors import stored_file_is_available
 
 from .catalog.quality import quality_choices
+from .failures import failure_text
 
 
 class Conversion(BaseModel):
@@ -73,15 +75,11 @@ class Conversion(BaseModel):
     @property
     def error_text(self) -> str:
         """Why it failed, in the active language."""
-        from .failures import failure_text
-
         return failure_text(self.error_code, self.error_message, self.error_params)
 
     @property
     def output_available(self) -> bool:
         """A completed job whose file is still there (not deleted by its owner, not expired)."""
-        from storage.selectors import stored_file_is_available
-
         return (self.status == self.Status.COMPLETED and self.output is not None
                 and stored_file_is_available(self.output))
 

@@ -25,7 +25,7 @@ from storage.models import StoredFile
 from . import catalog
 from .authorization import PlannedConversion, get_authorizer
 from .catalog import CONTENT_TYPES, QUALITY_NAMES, canonical, conversion_type
-from .detection import check_upload, text_to_utf8
+from .detection import check_upload, detect_format, text_to_utf8
 from .engines.base import ConvertOptions, EngineError
 from .engines.registry import default_registry
 from .models import Conversion
@@ -94,8 +94,6 @@ def _inspect(upload: Upload, target: str, max_bytes: int) -> str:
     claimed = canonical(Path(upload.name).suffix) or canonical(target)
     try:
         if canonical(Path(upload.name).suffix) is None:
-            from .detection import detect_format
-
             detected = detect_format(upload.path)
             if detected is None:
                 raise EngineError(code="unsupported_content",
