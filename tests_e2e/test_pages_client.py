@@ -139,7 +139,7 @@ def test_list_refreshes_while_active_and_cancel(client, sample, no_worker):
     assert response.status_code == 409 and "error-page" in response.content.decode()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("commit_per_request")  # the eager worker runs after each request
 def test_batch_download_zip(client, sample):
     client.get("/")
     client.post("/convert/", {"file": [_png(sample, "a.png"), _png(sample, "b.png")], "target_format": "jpg",
@@ -153,7 +153,7 @@ def test_batch_download_zip(client, sample):
     assert Client().get(f"/conversions/batch/{batch_id}/download/").status_code == 404
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("commit_per_request")  # the eager worker runs after each request
 def test_no_js_payment_credit_and_checkout_path(client, make_user, sample, offline):
     user = make_user()
     client.force_login(user)
