@@ -138,6 +138,8 @@ def test_subscribe_to_pro_lifts_the_limit(page, exhausted_user, photo):
     pro = page.locator('[data-plan="pro"]')
     assert "14,99\u00a0€" in pro.inner_text()
     pro.get_by_role("button", name="Suscribirme a Pro").click()
+    page.get_by_role("heading", name="Suscribirte al plan Pro").wait_for()  # the summary, then confirm
+    page.get_by_role("button", name=re.compile("Confirmar y pagar 14,99")).click()
     page.get_by_text("Suscripción activa: plan Pro.").wait_for()
     assert "tu plan" in page.locator('[data-plan="pro"]').inner_text()
     shot(page, "plans-pro")
@@ -185,6 +187,8 @@ def test_convert_with_the_keyboard_only(page, photo):
     page.get_by_text("Detectado: JPG").wait_for()
     assert page.evaluate("document.activeElement.id") == "id_file"
     shot(page, "keyboard-focus")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "target-search"  # the format search, then the list
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "id_target_format"
     page.locator("#id_target_format").select_option("webp")  # the select itself is native
