@@ -15,7 +15,8 @@ from factories import upload
 from storage import maintenance
 from storage.models import StoredFile
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+# moto is another process but never reads our database: the per-test transaction is enough
+pytestmark = [pytest.mark.services, pytest.mark.django_db, pytest.mark.usefixtures("commit_per_request")]
 
 BUCKET = S3_TEST_BUCKET  # the `s3` fixture (root conftest) makes it the default storage
 
