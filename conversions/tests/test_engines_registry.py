@@ -64,17 +64,37 @@ def test_registry_without_ffmpeg_has_no_audio_pairs():
     assert ("png", "jpg") in pairs
 
 
-def test_unavailable_engine_pairs_disappear():
-    """An engine reported missing serves no pair; the pairs only it converted are gone."""
-    full = Registry(default_engines()).supported_pairs()
-    only_pandoc = {pair for pair, name in full.items() if name == "pandoc"}
-    engines = [type(e)(available=False) if e.name == "ffmpeg" else e for e in default_engines()]
-    registry = Registry(engines)
-    pairs = registry.supported_pairs()
-    assert ("mp3", "wav") in full and ("mp3", "wav") not in pairs
-    assert "ffmpeg" not in pairs.values()
-    assert [e.name for e in registry.missing()] == ["ffmpeg"]
-    assert {pair for pair, name in pairs.items() if name == "pandoc"} == only_pandoc
+class PairsEngine(Engine):
+    """An engine that only declares pairs (never converts): what the registry reads to list them."""
+
+    def __init__(self, name, priority, pairs, *, available=None):
+        super().__init__(available=available)
+        self.name, self.priority, self._declared = name, priority, set(pairs)
+
+    def pairs(self):
+        return set(self._declared)
+
+    def _convert(self, src, out, src_fmt, dst_fmt, options):  # pragma: no cover - never called
+        raise AssertionError("not a converting engine")
+
+
+@pytest.mark.parametrize("missing_is_preferred", [True, False])
+def test_unavailable_engine_pairs_disappear(missing_is_preferred):
+    """An engine reported missing serves no pair: the pairs only it converted are gone, a pair it shared
+    is served by the engine that is there, and the missing one is reported (whatever the priorities)."""
+    only_missing, shared, only_present = ("mp3", "wav"), ("png", "pdf"), ("png", "jpg")
+    missing = PairsEngine("missing", 90 if missing_is_preferred else 10, {only_missing, shared}, available=False)
+    present = PairsEngine("present", 50, {shared, only_present})
+    registry = Registry([missing, present])
+
+    assert registry.supported_pairs() == {shared: "present", only_present: "present"}
+    assert not registry.supports(*only_missing) and registry.engine_for(*only_missing) is None
+    assert registry.engine_for(*shared) is present and registry.candidates(*shared) == [present]
+    assert registry.missing() == [missing] and registry.available() == [present]
+    # the same engines all present: the preferred one serves the shared pair
+    both = Registry([PairsEngine("missing", missing.priority, {only_missing, shared}), present])
+    assert both.supported_pairs()[only_missing] == "missing"
+    assert both.supported_pairs()[shared] == ("missing" if missing_is_preferred else "present")
 
 
 class FakeEngine(Engine):
