@@ -308,7 +308,7 @@ def test_axe_finds_nothing_serious_on_any_page(context_for, live_server, everyth
 FAMILY = {"es": "Imágenes", "en": "Images"}
 
 
-@pytest.mark.parametrize("lang, width", [("es", 375), ("en", 1280)])
+@pytest.mark.parametrize("lang, width", [("es", 375), ("en", 1280), ("es", 1280)])
 def test_picker_groups_filters_remembers_and_results_survive_reload(context_for, lang, width, tmp_path):
     page = context_for(lang, width)
     page.goto("/")
