@@ -24,7 +24,7 @@ from storage.models import StoredFile
 
 from . import catalog
 from .authorization import PlannedConversion, get_authorizer
-from .catalog import CONTENT_TYPES, QUALITY_NAMES, canonical, conversion_type
+from .catalog import CONTENT_TYPES, QUALITY_NAMES, canonical, category_of, conversion_type
 from .detection import check_upload, detect_format, text_to_utf8
 from .engines.base import ConvertOptions, EngineError
 from .engines.registry import default_registry
@@ -100,8 +100,8 @@ def _inspect(upload: Upload, target: str, max_bytes: int) -> str:
                                   message=_("No se reconoce el contenido del archivo"))
             suffix = Path(upload.name).suffix.lower()
             if detected == "txt" and suffix not in ("", ".text", ".log"):
-                # Plain text is only a guess for an .svg, .csv, .md or .html: converting its source
-                # code as text would be a silent wrong result. Refuse until the format is supported.
+                # Text under a name outside the catalogue (.json, .xml, .py …): converting its source
+                # as plain text would be a silent wrong result. (.md, .csv, .html and .svg are formats.)
                 raise EngineError(code="unsupported_format",
                                   message=_("El formato %(ext)s no está soportado.") % {"ext": suffix})
             claimed = detected
@@ -264,11 +264,13 @@ def _run_engines(*, conversion: Conversion, src_path: Path, dst_path: Path, work
 
 
 def _conversion_complete(*, conversion: Conversion, owner: Owner, path: Path, filename: str) -> str:
+    content_type = CONTENT_TYPES[conversion.target_format]
+    if _is_image_zip(path, conversion.target_format):  # several pages / slides as images ("informe-png.zip")
+        filename, content_type = f"{Path(filename).stem}-{conversion.target_format}.zip", "application/zip"
     with transaction.atomic():
         output = storage_services.stored_file_create(
             owner=owner, path=path, kind=StoredFile.Kind.CONVERTED, original_filename=filename,
-            file_format=conversion.target_format,
-            content_type=CONTENT_TYPES[conversion.target_format],
+            file_format=conversion.target_format, content_type=content_type,
         )
         done = Conversion.objects.filter(pk=conversion.pk, status=Conversion.Status.PROCESSING).update(
             status=Conversion.Status.COMPLETED, output=output, progress=100,
@@ -279,6 +281,14 @@ def _conversion_complete(*, conversion: Conversion, owner: Owner, path: Path, fi
             return Conversion.objects.values_list("status", flat=True).get(pk=conversion.pk)
         events.publish("conversion_completed", conversion_id=conversion.pk)  # webhooks/ signs and sends
     return Conversion.Status.COMPLETED
+
+
+def _is_image_zip(path: Path, target: str) -> bool:
+    """An image target delivered as a zip of several images (no image format starts with PK)."""
+    if category_of(target) != "image":
+        return False
+    with open(path, "rb") as fh:
+        return fh.read(4) == b"PK\x03\x04"
 
 
 def conversion_fail(*, conversion_id, message: str, code: str = "conversion_failed",

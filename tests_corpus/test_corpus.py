@@ -20,8 +20,9 @@ from conversions.models import Conversion
 
 CORPUS = Path(os.environ.get("ANCLORA_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 MANIFEST = CORPUS / "MANIFEST.tsv"
-# A WAV with a header and no samples is valid (it converts to an empty file), though the corpus files it as broken.
-VALID_DESPITE_FOLDER = {"broken/pydub_test1_empty_header-only.wav"}
+# A WAV with a header and no samples is valid (it converts to an empty file), though the corpus files it as broken;
+# a PDF whose "%PDF-" follows 4 junk bytes is a PDF to every reader (issue 12: detected as PDF, not as text).
+VALID_DESPITE_FOLDER = {"broken/pydub_test1_empty_header-only.wav", "broken/paperless_invalid_pdf_leading-junk.pdf"}
 TARGET_BY_CATEGORY = {"image": "png", "document": "pdf", "audio": "wav", "video": "mp4"}
 ALT_TARGET = {"png": "jpg", "pdf": "txt", "wav": "mp3", "mp4": "avi"}
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-from ..formats import CATEGORIES
-from . import process
+from . import media_options, process
 from .base import ConvertOptions, Engine, EngineError, UnsafeInput
 
-AUDIO = list(CATEGORIES["audio"])
-VIDEO = list(CATEGORIES["video"])
+AUDIO = ["mp3", "wav", "flac", "aac", "ogg", "m4a", "opus", "wma", "aiff"]
+VIDEO = ["mp4", "avi", "mov", "wmv", "flv", "mkv", "webm", "3gp", "mpeg", "m4v"]
+ISO_BMFF = ("aac", "mp4", "mov", "m4a", "m4v", "3gp")
+EXACT_DURATION = ("mkv", "webm", "mp4", "mov", "m4a", "m4v", "3gp")
 
 # Byte patterns that reveal playlists / concat scripts (SSRF and local file disclosure).
 PLAYLIST_MARKERS = (b"#EXTM3U", b"#EXT-X-", b"ffconcat")
@@ -31,6 +33,24 @@ DEMUXERS = {
     "wmv": "asf",
     "flv": "flv",
     "gif": "gif",
+    "m4a": "mov",
+    "opus": "ogg",
+    "wma": "asf",
+    "aiff": "aiff",
+    "mkv": "matroska",
+    "webm": "matroska",  # the matroska demuxer reads WebM (a Matroska subset)
+    "3gp": "mov",
+    "mpeg": "mpeg",  # program stream; a bare MPEG-1/2 video stream switches to "mpegvideo"
+    "m4v": "mov",
+}
+# Encoders each target needs (a target is offered only when the ffmpeg build has them all).
+ENCODERS = {
+    "mp3": ("libmp3lame",), "wav": ("pcm_s16le",), "flac": ("flac",), "aac": ("aac",), "ogg": ("libvorbis",),
+    "m4a": ("aac",), "opus": ("libopus",), "wma": ("wmav2",), "aiff": ("pcm_s16be",),
+    "mp4": ("libx264", "aac"), "mov": ("libx264", "aac"), "avi": ("mpeg4", "libmp3lame"),
+    "wmv": ("wmv2", "wmav2"), "flv": ("flv", "libmp3lame"), "mkv": ("libx264", "aac"),
+    "webm": ("libvpx-vp9", "libopus"), "3gp": ("libx264", "aac"), "mpeg": ("mpeg2video", "mp2"),
+    "m4v": ("libx264", "aac"), "gif": ("gif",),
 }
 
 QUALITY: dict[str, dict[str, object]] = {
@@ -66,6 +86,25 @@ def ffmpeg_binary() -> str | None:
         return None
 
 
+@lru_cache(maxsize=1)
+def available_encoders() -> frozenset[str] | None:
+    """Encoder names of the ffmpeg binary in use (None when it cannot be asked)."""
+    binary = ffmpeg_binary()
+    if not binary:
+        return None
+    try:
+        result = subprocess.run([binary, "-hide_banner", "-nostdin", "-encoders"], capture_output=True,
+                                timeout=20, check=True, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    names = set()
+    for line in result.stdout.decode("utf-8", "replace").splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and len(parts[0]) == 6 and parts[0][0] in "VAS":
+            names.add(parts[1])
+    return frozenset(names) or None
+
+
 def scan_for_playlists(path: Path) -> None:
     """Raise UnsafeInput if the file contains playlist / concat markers anywhere."""
     overlap = max(len(m) for m in PLAYLIST_MARKERS)
@@ -85,8 +124,11 @@ def input_demuxer(path: Path, src_fmt: str) -> str:
 
     if src_fmt not in DEMUXERS:
         raise EngineError("Formato no soportado", code="unsupported_format")
-    if src_fmt in ("aac", "mp4", "mov") and is_isobmff(path):
+    if src_fmt in ISO_BMFF and is_isobmff(path):
         return "mov"
+    if src_fmt == "mpeg":
+        with open(path, "rb") as fh:
+            return "mpegvideo" if fh.read(4) == b"\x00\x00\x01\xb3" else "mpeg"
     detected = detect_format(path)
     if src_fmt == "aac" and detected != "aac":
         raise EngineError("El archivo no coincide con el formato declarado",
@@ -105,6 +147,14 @@ def audio_args(dst_fmt: str, q: dict) -> list[str]:
         return ["-c:a", "libvorbis", "-q:a", str(q["vorbis_q"]), "-f", "ogg"]
     if dst_fmt == "wav":
         return ["-c:a", "pcm_s16le", "-f", "wav"]
+    if dst_fmt == "m4a":  # AAC in MP4 with the iTunes audio brand (M4A), what phones record
+        return ["-c:a", "aac", "-b:a", str(q["abitrate"]), "-movflags", "+faststart", "-f", "ipod"]
+    if dst_fmt == "opus":
+        return ["-c:a", "libopus", "-b:a", str(q["abitrate"]), "-f", "opus"]
+    if dst_fmt == "wma":
+        return ["-c:a", "wmav2", "-b:a", str(q["abitrate"]), "-f", "asf"]
+    if dst_fmt == "aiff":
+        return ["-c:a", "pcm_s16be", "-f", "aiff"]
     raise EngineError("Formato no soportado", code="unsupported_format")
 
 
@@ -122,6 +172,21 @@ def video_args(dst_fmt: str, q: dict) -> list[str]:
     if dst_fmt == "flv":
         return ["-c:v", "flv", "-q:v", str(q["qscale"]), "-pix_fmt", "yuv420p",
                 "-c:a", "libmp3lame", "-b:a", str(q["abitrate"]), "-ar", "44100", "-f", "flv"]
+    h264 = ["-c:v", "libx264", "-preset", str(q["preset"]), "-crf", str(q["crf"]), "-pix_fmt", "yuv420p"]
+    if dst_fmt == "mkv":
+        return [*h264, "-c:a", "aac", "-b:a", str(q["abitrate"]), "-f", "matroska"]
+    if dst_fmt == "m4v":  # the iTunes video brand (M4V)
+        return [*h264, "-c:a", "aac", "-b:a", str(q["abitrate"]), "-movflags", "+faststart", "-f", "ipod"]
+    if dst_fmt == "3gp":  # H.264 baseline + AAC, what the 3GPP profile allows
+        return [*h264, "-profile:v", "baseline", "-c:a", "aac", "-b:a", "96k", "-ac", "2", "-ar", "44100",
+                "-movflags", "+faststart", "-f", "3gp"]
+    if dst_fmt == "webm":  # VP9 in its fastest mode (libvpx is slow otherwise) + Opus
+        return ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1",
+                "-b:v", "0", "-crf", str(int(q["crf"]) + 10), "-pix_fmt", "yuv420p",
+                "-c:a", "libopus", "-b:a", str(q["abitrate"]), "-f", "webm"]
+    if dst_fmt == "mpeg":  # MPEG-2 video + MP2 in a program stream (a frame rate MPEG-2 allows)
+        return ["-c:v", "mpeg2video", "-q:v", str(q["qscale"]), "-r", "25", "-pix_fmt", "yuv420p",
+                "-c:a", "mp2", "-b:a", "192k", "-ar", "48000", "-f", "mpeg"]
     raise EngineError("Formato no soportado", code="unsupported_format")
 
 
@@ -138,11 +203,19 @@ class FFmpegEngine(Engine):
         result |= {("gif", v) for v in VIDEO}
         # Audio -> video with a waveform visualisation as picture.
         result |= {(a, v) for a in AUDIO for v in VIDEO}
-        return result
+        encoders = available_encoders()
+        if encoders is None:  # could not ask the binary: trust the usual builds
+            return result
+        return {(a, b) for a, b in result if all(name in encoders for name in ENCODERS.get(b, ()))}
 
     def _probe(self) -> bool:
         binary = ffmpeg_binary()
         return bool(binary) and Path(binary).exists()
+
+    def option_choices(self, option: str, dst_fmt: str) -> tuple[str, ...] | None:
+        if option == "codec":
+            return media_options.codecs_available(available_encoders())
+        return None
 
     def build_args(self, src: Path, out: Path, src_fmt: str, dst_fmt: str,
                    options: ConvertOptions, *, audio_only: bool = False) -> list[str]:
@@ -157,18 +230,18 @@ class FFmpegEngine(Engine):
             "-format_whitelist", demuxer,
             "-f", demuxer,
             "-i", f"file:{src}",
-            "-t", f"{options.max_media_seconds:.0f}",
+            *media_options.trim_args(options.params, options.max_media_seconds),
             "-fs", str(options.max_output_bytes),
             "-map_metadata", "-1", "-map_chapters", "-1", "-sn", "-dn",
         ]
         if dst_fmt in AUDIO and src_fmt in AUDIO + VIDEO:
             args += ["-map", "0:a:0", "-vn"]
-            args += audio_args(dst_fmt, q)
+            args += audio_args(dst_fmt, q) + media_options.audio_args(options.params)
         elif dst_fmt == "gif":
             fps, width = q["gif_fps"], q["gif_width"]
             args += [
                 "-filter_complex",
-                f"[0:v:0]fps={fps},scale='min(iw,{width})':-2:flags=lanczos,split[a][b];"
+                f"[0:v:0]fps={fps}:eof_action=pass,scale='min(iw,{width})':-2:flags=lanczos,split[a][b];"
                 "[a]palettegen[p];[b][p]paletteuse[v]",
                 "-map", "[v]", "-an", "-loop", "0", "-f", "gif",
             ]
@@ -178,11 +251,14 @@ class FFmpegEngine(Engine):
                 "[0:a:0]showwaves=s=640x360:mode=cline:rate=25,format=yuv420p[v]",
                 "-map", "[v]", "-map", "0:a:0",
             ]
-            args += video_args(dst_fmt, q)
+            args += video_args(dst_fmt, q) + media_options.video_args(options.params, dst_fmt, q,
+                                                                       available_encoders())
             args += ["-shortest"]
         elif dst_fmt in VIDEO:
-            args += ["-map", "0:v:0", "-map", "0:a:0?", "-vf", EVEN_SCALE]
-            args += video_args(dst_fmt, q)
+            scale = media_options.scale_filter(options.params, EVEN_SCALE, MAX_VIDEO_SIDE)
+            args += ["-map", "0:v:0", "-map", "0:a:0?", "-vf", scale]
+            args += video_args(dst_fmt, q) + media_options.video_args(options.params, dst_fmt, q,
+                                                                       available_encoders())
         else:
             raise EngineError("Conversión no soportada", code="unsupported_pair")
         args.append(f"file:{out}")
@@ -191,7 +267,7 @@ class FFmpegEngine(Engine):
     def _convert(self, src: Path, out: Path, src_fmt: str, dst_fmt: str,
                  options: ConvertOptions) -> None:
         scan_for_playlists(src)
-        state = {"duration": None, "last": 0}
+        state = {"duration": None, "last": 0, "done": 0.0}
 
         def on_line(stream: str, line: str) -> None:
             if stream == "stderr":
@@ -200,10 +276,13 @@ class FFmpegEngine(Engine):
                     state["duration"] = int(h) * 3600 + int(mnt) * 60 + float(s)
                 return
             key, _, value = line.partition("=")
-            if key == "out_time_us" and state["duration"]:
+            if key == "out_time_us":
                 try:
                     done = int(value) / 1_000_000
                 except ValueError:
+                    return
+                state["done"] = max(state["done"], done)
+                if not state["duration"]:
                     return
                 pct = int(min(99, max(1, 100 * done / state["duration"])))
                 if pct > state["last"]:
@@ -220,6 +299,22 @@ class FFmpegEngine(Engine):
             out.unlink(missing_ok=True)
             self._run(self.build_args(src, out, src_fmt, dst_fmt, options, audio_only=True), tmp, options,
                       on_line)
+        self._check_complete(state, src_fmt, options)
+
+    @staticmethod
+    def _check_complete(state: dict, src_fmt: str, options: ConvertOptions) -> None:
+        """A file whose header promises far more than its data holds (a cut download, say) is refused,
+        not turned into a stub of its first seconds. Only containers whose header states the real
+        duration (Matroska/WebM, ISO-BMFF): MP3/ASF/AVI durations are estimates or include padding."""
+        params = getattr(options, "params", None) or {}
+        expected = state["duration"]
+        trimmed = any(str(key).startswith("trim") for key in params)
+        if src_fmt not in EXACT_DURATION or not expected or expected < 2 or trimmed:
+            return
+        expected = min(expected, options.max_media_seconds)
+        if state["done"] < 0.5 * expected:
+            raise EngineError("El archivo multimedia está incompleto o cortado", code="truncated_input",
+                              detail=f"decoded {state['done']:.1f} s of {expected:.1f} s")
 
     def _run(self, args: list[str], tmp: Path, options: ConvertOptions, on_line) -> None:
         try:

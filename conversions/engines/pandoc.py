@@ -3,10 +3,16 @@
 Pandoc runs with ``--sandbox`` (no file/network access besides input and output) and a
 heap cap. PDF output goes pandoc -> standalone HTML -> WeasyPrint in a subprocess whose
 URL fetcher only accepts ``data:`` URLs.
+
+Plain text (``txt``) is literal: it becomes escaped HTML paragraphs before pandoc reads it, so
+``[x](y)``, ``*``, ``#`` and ``_`` stay characters and link targets stay in the text. Markdown is
+its own format (``md``, read as CommonMark with extensions, without raw HTML).
 """
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 import shutil
 import sys
 from functools import lru_cache
@@ -15,22 +21,31 @@ from pathlib import Path
 from . import process
 from .base import ConvertOptions, Engine, EngineError
 
-OFFICE = ["docx", "odt", "rtf", "txt"]
+OFFICE = ["docx", "odt", "rtf", "txt", "md", "html", "epub"]
 
 READERS = {
     "docx": "docx",
     "odt": "odt",
     "rtf": "rtf",
-    # Plain text is read as CommonMark, without raw HTML (no <link>/<img> smuggling).
-    "txt": "commonmark-raw_html",
+    # Plain text is turned into escaped HTML first (literal_text_to_html): read as HTML.
+    "txt": "html",
+    # Markdown as CommonMark (+ tables, footnotes …), without raw HTML (no <link>/<img> smuggling).
+    "md": "commonmark_x-raw_html",
     "html": "html",
+    "epub": "epub",
 }
 WRITERS = {
     "docx": ["-t", "docx"],
     "odt": ["-t", "odt"],
     "rtf": ["-t", "rtf", "-s"],
     "txt": ["-t", "plain", "--wrap=none"],
+    "md": ["-t", "gfm", "--wrap=none"],
+    "html": ["-t", "html5", "-s", "--embed-resources"],
+    "epub": ["-t", "epub3"],
 }
+# Writers that need a title; the document's own title wins (metadata file, not -M).
+NEEDS_TITLE = {"html", "epub"}
+METADATA = "title: Documento\npagetitle: Documento\n"
 RTS_LIMITS = ["+RTS", "-M512m", "-RTS"]
 
 # PDF rendering has no real quality knob; keep a mapping for uniformity.
@@ -111,7 +126,26 @@ def convert_with_pandoc(src: Path, reader: str, out: Path, dst_fmt: str,
         options.report(50)
         html_to_pdf(html, out, options, tmp)
     else:
-        run_pandoc(src, reader, out, WRITERS[dst_fmt], options, tmp)
+        extra = []
+        if dst_fmt in NEEDS_TITLE:
+            meta = tmp / "metadata.yaml"
+            meta.write_text(METADATA, encoding="utf-8")
+            extra = ["--metadata-file", str(meta)]
+        run_pandoc(src, reader, out, WRITERS[dst_fmt], options, tmp, extra=extra)
+
+
+def literal_text_to_html(src: Path, out: Path) -> None:
+    """Plain text as HTML paragraphs with every character escaped and every line kept."""
+    text = src.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n").replace("\f", "\n\n")
+    paragraphs = [p for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
+    body = []
+    for paragraph in paragraphs:
+        lines = [html_lib.escape(line.rstrip()) for line in paragraph.strip("\n").split("\n")]
+        # Leading spaces are kept (as no-break spaces): indentation is part of a plain text.
+        lines = [re.sub(r"^ +", lambda m: "\u00a0" * len(m.group(0)), line) for line in lines]
+        body.append("<p>" + "<br />\n".join(lines) + "</p>")
+    out.write_text("<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>\n"
+                   + "\n".join(body) + "\n</body></html>\n", encoding="utf-8")
 
 
 class PandocEngine(Engine):
@@ -133,5 +167,9 @@ class PandocEngine(Engine):
         tmp = out.parent
         # Work on a private copy with a neutral name (no odd characters in argv).
         local = tmp / f"input.{src_fmt}"
-        shutil.copyfile(src, local)
+        if src_fmt == "txt":
+            local = tmp / "input-text.html"
+            literal_text_to_html(src, local)
+        else:
+            shutil.copyfile(src, local)
         convert_with_pandoc(local, READERS[src_fmt], out, dst_fmt, options, tmp)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..formats import CATEGORIES
-from . import image_options
+from . import image_options, process
 from .base import ConvertOptions, Engine, EngineError
 
-IMAGE_FORMATS = list(CATEGORIES["images"])
+# Raster formats Pillow reads and writes (PDF pages render to these too).
+IMAGE_FORMATS = ["jpg", "png", "gif", "bmp", "tiff", "webp", "heic", "avif", "ico"]
+# SVG is read only: CairoSVG draws it (in a subprocess) and Pillow takes the bitmap from there.
+VECTOR_INPUTS = ["svg"]
+SVG_SCRIPT = Path(__file__).with_name("_svg_render.py")
+ICO_MAX_SIDE = 256
 
 MAX_IMAGE_PIXELS = 64_000_000  # per frame
 MAX_FRAMES = 500
@@ -24,9 +29,12 @@ PIL_FORMATS: dict[str, list[str]] = {
     "bmp": ["BMP", "DIB"],
     "tiff": ["TIFF"],
     "webp": ["WEBP"],
+    "heic": ["HEIF"],  # pillow-heif's opener
+    "avif": ["AVIF"],  # Pillow's own AVIF plugin
+    "ico": ["ICO"],
 }
 SAVE_FORMATS = {"jpg": "JPEG", "png": "PNG", "gif": "GIF", "bmp": "BMP", "tiff": "TIFF",
-                "webp": "WEBP", "pdf": "PDF"}
+                "webp": "WEBP", "pdf": "PDF", "heic": "HEIF", "avif": "AVIF", "ico": "ICO"}
 ANIMATED = {"gif", "webp"}
 
 QUALITY: dict[str, dict[str, int]] = {
@@ -44,7 +52,33 @@ def _image_module():
     from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    _register_heif()
     return Image
+
+
+_heif = {"registered": False}
+
+
+def _register_heif() -> bool:
+    """pillow-heif's HEIF opener/saver (once); False when the package is missing."""
+    if not _heif["registered"]:
+        try:
+            import pillow_heif
+        except ImportError:
+            return False
+        pillow_heif.register_heif_opener(thumbnails=False)
+        _heif["registered"] = True
+    return True
+
+
+def _codec_available(fmt: str) -> bool:
+    from PIL import features
+
+    if fmt == "heic":
+        return _register_heif()
+    if fmt == "avif":
+        return bool(features.check("avif"))
+    return True
 
 
 def _too_large() -> EngineError:
@@ -115,6 +149,13 @@ def normalise(im, dst_fmt: str):
     """Convert the mode of a frame to something ``dst_fmt`` can store."""
     if dst_fmt in ("jpg", "bmp", "pdf"):
         return flatten(im)
+    if dst_fmt in ("heic", "avif", "ico"):
+        has_alpha = im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info
+        im = im if im.mode in ("RGB", "RGBA") else im.convert("RGBA" if has_alpha else "RGB")
+        if dst_fmt == "ico" and max(im.size) > ICO_MAX_SIDE:
+            im = im.copy()
+            im.thumbnail((ICO_MAX_SIDE, ICO_MAX_SIDE))
+        return im
     if dst_fmt == "webp":
         if im.mode in ("RGB", "RGBA"):
             return im
@@ -143,6 +184,8 @@ def save_kwargs(dst_fmt: str, quality: str) -> dict:
         return {"quality": q["jpeg"], "optimize": True}
     if dst_fmt == "webp":
         return {"quality": q["webp"], "method": 4}
+    if dst_fmt in ("heic", "avif"):
+        return {"quality": q["webp"]}
     if dst_fmt == "png":
         return {"compress_level": q["png_level"]}
     if dst_fmt == "tiff":
@@ -158,10 +201,15 @@ def save_frames(frames: list, path: Path, dst_fmt: str, quality: str,
     kwargs = {**save_kwargs(dst_fmt, quality), **(extra or {})}
     frames = [normalise(f, dst_fmt) for f in frames]
     first, rest = frames[0], frames[1:]
+    if dst_fmt == "ico":
+        kwargs.setdefault("sizes", [first.size])  # the picture's own size (normalise keeps it <= 256)
     if rest:
         kwargs["save_all"] = True
         kwargs["append_images"] = rest
-        if dst_fmt in ANIMATED:
+        if dst_fmt not in ANIMATED and dst_fmt not in ("tiff", "pdf"):
+            kwargs.pop("save_all")
+            kwargs.pop("append_images")
+        elif dst_fmt in ANIMATED:
             kwargs["loop"] = loop
             if durations:
                 kwargs["duration"] = durations
@@ -200,7 +248,7 @@ def read_frames(src: Path, src_fmt: str, dst_fmt: str, options: ConvertOptions):
                 frame = im.copy() if keep_all and src_fmt == "tiff" else im.convert(
                     "RGBA" if keep_all else im.mode)
                 frame.load()
-                if not keep_all and src_fmt == "jpg":
+                if not keep_all and src_fmt in ("jpg", "heic", "avif"):
                     frame = ImageOps.exif_transpose(frame)
                 if src_fmt == "gif" and not keep_all and frame.mode == "P":
                     frame = frame.convert("RGBA")
@@ -219,20 +267,55 @@ class PillowEngine(Engine):
     QUALITY = QUALITY
 
     def pairs(self) -> set[tuple[str, str]]:
-        result = {(a, b) for a in IMAGE_FORMATS for b in IMAGE_FORMATS if a != b}
-        result |= {(a, "pdf") for a in IMAGE_FORMATS}
+        formats = [f for f in IMAGE_FORMATS if _codec_available(f)]
+        result = {(a, b) for a in formats for b in formats if a != b}
+        result |= {(a, "pdf") for a in formats}
+        if svg_available():
+            result |= {(a, b) for a in VECTOR_INPUTS for b in [*formats, "pdf"]}
         return result
 
     def _probe(self) -> bool:
         Image = _image_module()
         Image.init()
-        return all(name in Image.OPEN for fmts in PIL_FORMATS.values() for name in fmts[:1])
+        return all(name in Image.OPEN for fmt, names in PIL_FORMATS.items() for name in names[:1]
+                   if fmt not in ("heic", "avif"))  # those two: per format, in pairs()
 
     def _convert(self, src: Path, out: Path, src_fmt: str, dst_fmt: str,
                  options: ConvertOptions) -> None:
+        if src_fmt == "svg":
+            rendered = out.parent / ("vector.pdf" if dst_fmt == "pdf" else "vector.png")
+            render_svg(src, rendered, options)
+            if dst_fmt == "pdf":
+                return rendered
+            src, src_fmt = rendered, "png"
         frames, durations, loop = read_frames(src, src_fmt, dst_fmt, options)
         options.check_deadline()
         with guarded():
             frames, extra = image_options.apply(frames, options.params, dst_fmt, max_pixels=MAX_IMAGE_PIXELS,
                                                 flatten=flatten)
         save_frames(frames, out, dst_fmt, options.quality, durations, loop, extra)
+
+
+def svg_available() -> bool:
+    try:
+        import cairosvg  # noqa: F401  (needs the system's libcairo2)
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def render_svg(src: Path, out: Path, options: ConvertOptions) -> None:
+    """SVG -> PNG (pixel-capped) or PDF (vector) with CairoSVG in a time-limited subprocess."""
+    from ..detection import check_svg
+
+    check_svg(src)  # no entities / internal DTD, whatever the caller checked before
+    args = [sys.executable, "-I", str(SVG_SCRIPT), str(src), str(out), str(MAX_IMAGE_PIXELS)]
+    try:
+        process.run(args, timeout=options.remaining(), cwd=out.parent,
+                    env=process.safe_env(home=out.parent))
+    except EngineError as exc:
+        if exc.code != "engine_failed":
+            raise
+        if "too large" in exc.detail:
+            raise _too_large() from exc
+        raise EngineError("El SVG está dañado o no es válido", code="corrupt_input", detail=exc.detail) from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import zipfile
 from pathlib import Path
 
 from . import pandoc as pandoc_engine
@@ -14,7 +15,8 @@ MAX_PAGES = 500
 MAX_TEXT_CHARS = 50_000_000
 MAX_RENDER_PIXELS = pillow_engine.MAX_IMAGE_PIXELS
 IMAGE_FORMATS = pillow_engine.IMAGE_FORMATS
-OFFICE_TARGETS = ["docx", "odt", "rtf"]
+OFFICE_TARGETS = ["docx", "odt", "rtf", "md", "html", "epub"]
+MAX_RENDERED_PAGES = 200  # pages turned into images in one conversion
 
 QUALITY: dict[str, dict[str, int]] = {
     "basic": {"dpi": 72},
@@ -103,6 +105,57 @@ def _read_blocks(src: Path, options: ConvertOptions) -> list[list[str]]:
         return extract_blocks(doc, options)
 
 
+def render_pages(pdf: Path, out: Path, dst_fmt: str, options: ConvertOptions) -> Path:
+    """The pages of a PDF (all, or ``options.params["pages"]`` like "1-3,5") as ``dst_fmt`` images,
+    at ``params["dpi"]`` (else the quality's), each clamped under the pixel cap.
+
+    One page: the image itself at ``out``. Several: a zip of ``pagina-001.<fmt>`` … next to it,
+    whose path is returned (the caller stores it as a zip).
+    """
+    from PIL import Image
+
+    from ..catalog.options import OptionError, parse_pages
+
+    pymupdf = _module()
+    params = getattr(options, "params", None) or {}
+    base_dpi = int(params.get("dpi") or QUALITY.get(options.quality, QUALITY["standard"])["dpi"])
+    written: list[Path] = []
+    with _closing_as_corrupt(open_pdf(pdf)) as doc:
+        count = doc.page_count
+        try:
+            wanted = parse_pages(str(params["pages"]), count) if params.get("pages") else list(range(1, count + 1))
+        except (OptionError, ValueError) as exc:
+            raise EngineError("Rango de páginas no válido", code="invalid_pages", detail=str(exc)) from exc
+        if not wanted:
+            raise EngineError("Las páginas pedidas no existen en el documento", code="invalid_pages",
+                              detail=f"{params.get('pages')} of {count}")
+        if len(wanted) > MAX_RENDERED_PAGES:
+            raise EngineError("Demasiadas páginas para convertir en imágenes", code="too_many_pages",
+                              detail=f"{len(wanted)} pages")
+        for index, number in enumerate(wanted):
+            options.check_deadline()
+            page = doc[number - 1]
+            w_in, h_in = page.rect.width / 72.0, page.rect.height / 72.0
+            if w_in <= 0 or h_in <= 0:
+                raise _corrupt()
+            # Clamp the resolution so the bitmap stays under the pixel cap.
+            dpi = max(1, min(base_dpi, int((MAX_RENDER_PIXELS / (w_in * h_in)) ** 0.5)))
+            pix = page.get_pixmap(dpi=dpi, alpha=False, colorspace=pymupdf.csRGB)
+            image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+            target = out if len(wanted) == 1 else out.parent / f"pagina-{number:03d}.{dst_fmt}"
+            pillow_engine.save_frames([image], target, dst_fmt, options.quality)
+            written.append(target)
+            options.report(60 + int(35 * (index + 1) / len(wanted)))
+    if len(written) == 1:
+        return out
+    archive = out.parent / "pages.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in written:
+            zf.write(path, path.name)
+            path.unlink()
+    return archive
+
+
 class PyMuPDFEngine(Engine):
     name = "pymupdf"
     priority = 30
@@ -123,13 +176,13 @@ class PyMuPDFEngine(Engine):
         return True
 
     def _convert(self, src: Path, out: Path, src_fmt: str, dst_fmt: str,
-                 options: ConvertOptions) -> None:
+                 options: ConvertOptions) -> Path | None:
         if src_fmt in IMAGE_FORMATS:
             self._image_to_pdf(src, src_fmt, out, options, out.parent)
         elif dst_fmt == "txt":
             self._pdf_to_text(src, out, options)
         elif dst_fmt in IMAGE_FORMATS:
-            self._pdf_to_image(src, out, dst_fmt, options)
+            return render_pages(src, out, dst_fmt, options)
         else:
             self._pdf_to_office(src, out, dst_fmt, options, out.parent)
 
@@ -139,27 +192,6 @@ class PyMuPDFEngine(Engine):
         pages = _read_blocks(src, options)
         text = "\n\f\n".join("\n\n".join(blocks) for blocks in pages).strip() + "\n"
         out.write_text(text, encoding="utf-8")
-
-    def _pdf_to_image(self, src: Path, out: Path, dst_fmt: str,
-                      options: ConvertOptions) -> None:
-        from PIL import Image
-
-        pymupdf = _module()
-        dpi = self.quality(options)["dpi"]
-        with _closing_as_corrupt(open_pdf(src)) as doc:
-            page = doc[0]
-            rect = page.rect
-            w_in, h_in = rect.width / 72.0, rect.height / 72.0
-            if w_in <= 0 or h_in <= 0:
-                raise _corrupt()
-            # Clamp the resolution so the bitmap stays under the pixel cap.
-            max_dpi = (MAX_RENDER_PIXELS / (w_in * h_in)) ** 0.5
-            dpi = max(1, min(dpi, int(max_dpi)))
-            pix = page.get_pixmap(dpi=dpi, alpha=False, colorspace=pymupdf.csRGB)
-            image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
-        options.check_deadline()
-        options.report(70)
-        pillow_engine.save_frames([image], out, dst_fmt, options.quality)
 
     def _pdf_to_office(self, src: Path, out: Path, dst_fmt: str, options: ConvertOptions,
                        tmp: Path) -> None:
