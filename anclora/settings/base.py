@@ -355,6 +355,7 @@ CONVERSION_ENGINES = [
     "conversions.engines.libreoffice.LibreOfficeEngine",
     "conversions.engines.pandoc.PandocEngine",
     "conversions.engines.pymupdf.PyMuPDFEngine",
+    "conversions.engines.tabular.TabularEngine",
 ]
 # Workers consuming conversions (for the queue's load estimate; remote control may be off).
 # Who pays for conversions (see conversions/authorization.py); billing replaces it.

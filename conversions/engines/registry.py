@@ -27,6 +27,7 @@ DEFAULT_ENGINES: tuple[str, ...] = (
     "conversions.engines.libreoffice.LibreOfficeEngine",
     "conversions.engines.pandoc.PandocEngine",
     "conversions.engines.pymupdf.PyMuPDFEngine",
+    "conversions.engines.tabular.TabularEngine",
 )
 
 # Failures that say nothing about the input's safety or the time left: the next engine may
