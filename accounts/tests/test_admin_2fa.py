@@ -25,9 +25,7 @@ def _code(device, steps_ahead: int = 0) -> str:
 
 @pytest.fixture
 def staff(make_user):
-    user = make_user(email="staff@example.com", password=PASSWORD)
-    User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True)
-    return User.objects.get(pk=user.pk)
+    return make_user(email="staff@example.com", password=PASSWORD, is_staff=True, is_superuser=True)
 
 
 def _password_login(client, next_url="/admin/"):
@@ -168,8 +166,7 @@ def test_reset_by_command_and_by_admin_action(client, staff, otp_login, make_use
     assert client.get("/admin/")["Location"].startswith("/admin/otp/")
     assert "otpauth://" in client.get("/admin/otp/").content.decode()
 
-    colleague = make_user(email="colega@example.com")
-    User.objects.filter(pk=colleague.pk).update(is_staff=True)
+    colleague = make_user(email="colega@example.com", is_staff=True)
     TOTPDevice.objects.create(user=colleague, name="phone", confirmed=True)
     other = otp_login(Client(), staff)
     resp = other.post("/admin/accounts/user/", {"action": "reset_second_factor",

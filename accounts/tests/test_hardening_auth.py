@@ -78,8 +78,7 @@ def test_20_parallel_wrong_passwords_get_at_most_the_limit_of_401s(live_server, 
 
 @pytest.mark.django_db
 def test_admin_login_is_throttled_with_retry_after(client, make_user):
-    staff = make_user(email="staff@example.com")
-    User.objects.filter(pk=staff.pk).update(is_staff=True)
+    make_user(email="staff@example.com", is_staff=True)
     for _ in range(5):
         resp = client.post("/admin/login/", {"username": "staff@example.com", "password": BAD})
         assert resp.status_code == 200
@@ -89,8 +88,7 @@ def test_admin_login_is_throttled_with_retry_after(client, make_user):
     assert "Demasiados intentos" in resp.content.decode()
     assert not resp.wsgi_request.user.is_authenticated
     # another staff account from the same address is not locked
-    other = make_user(email="otra@example.com")
-    User.objects.filter(pk=other.pk).update(is_staff=True)
+    make_user(email="otra@example.com", is_staff=True)
     resp = client.post("/admin/login/", {"username": "otra@example.com", "password": PASSWORD})
     assert resp.status_code == 302 and resp.wsgi_request.user.is_authenticated
 

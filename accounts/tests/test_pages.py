@@ -78,9 +78,8 @@ def test_language_switch_english(client):
 
 
 def test_admin_pages_load_for_staff(client, make_user, otp_login):
-    admin_user = make_user(email="staff@example.com")
-    User.objects.filter(pk=admin_user.pk).update(is_staff=True, is_superuser=True)
-    otp_login(client, User.objects.get(pk=admin_user.pk))
+    admin_user = make_user(email="staff@example.com", is_staff=True, is_superuser=True)
+    otp_login(client, admin_user)
     for url in ("/admin/", "/admin/accounts/user/", "/admin/accounts/subscriptionplan/",
                 "/admin/accounts/usersubscription/", "/admin/accounts/anonymoussession/",
                 f"/admin/accounts/user/{admin_user.pk}/change/",
@@ -89,10 +88,9 @@ def test_admin_pages_load_for_staff(client, make_user, otp_login):
 
 
 def test_admin_grant_credits_action(client, make_user, otp_login):
-    staff = make_user(email="staff@example.com")
-    User.objects.filter(pk=staff.pk).update(is_staff=True, is_superuser=True)
+    staff = make_user(email="staff@example.com", is_staff=True, is_superuser=True)
     target = make_user(email="target@example.com")
-    otp_login(client, User.objects.get(pk=staff.pk))
+    otp_login(client, staff)
     resp = client.post("/admin/accounts/user/", {"action": "grant_credits",
                                                  "_selected_action": [str(target.pk)],
                                                  "apply": "1", "credits": "4"})
@@ -108,8 +106,7 @@ def test_admin_forbidden_for_non_staff(client, make_user):
 
 
 def test_admin_login_is_throttled(client, make_user):
-    staff = make_user(email="staff@example.com")
-    User.objects.filter(pk=staff.pk).update(is_staff=True)
+    make_user(email="staff@example.com", is_staff=True)
     for _ in range(5):
         resp = client.post("/admin/login/", {"username": "staff@example.com", "password": "Mala123!x"})
         assert resp.status_code == 200 and not resp.context["user"].is_authenticated
@@ -119,10 +116,9 @@ def test_admin_login_is_throttled(client, make_user):
 
 
 def test_admin_grant_actions_ask_for_the_amount_first(client, make_user, otp_login):
-    staff = make_user(email="staff@example.com")
-    User.objects.filter(pk=staff.pk).update(is_staff=True, is_superuser=True)
+    staff = make_user(email="staff@example.com", is_staff=True, is_superuser=True)
     target = make_user(email="target@example.com")
-    otp_login(client, User.objects.get(pk=staff.pk))
+    otp_login(client, staff)
     for action in ("grant_credits", "grant_points"):
         resp = client.post("/admin/accounts/user/", {"action": action, "_selected_action": [str(target.pk)]})
         html = resp.content.decode()

@@ -1,15 +1,15 @@
 import pytest
 
-from accounts.models import User
 from gamification.models import RewardAction, UserReward
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff_client(client, otp_login):
-    admin = User.objects.create_superuser("staff@example.com", "Secreta123!")
-    return otp_login(client, admin)
+def staff_client(client, otp_login, staff_user):
+    staff_user.is_superuser = True
+    staff_user.save(update_fields=["is_superuser"])
+    return otp_login(client, staff_user)
 
 
 def test_grant_points_action(staff_client, make_user):

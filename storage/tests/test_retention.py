@@ -49,8 +49,7 @@ def _extend(client, stored, credits):
 
 
 def test_extend_retention_arithmetic_cap_and_credits(make_user, store):
-    user = make_user()
-    User.objects.filter(pk=user.pk).update(conversion_credits=40)
+    user = make_user(conversion_credits=40)
     stored = store(Owner(user=user))
     client = APIClient()
     client.force_authenticate(user)
@@ -70,8 +69,7 @@ def test_extend_retention_arithmetic_cap_and_credits(make_user, store):
 
 
 def test_extend_retention_short_of_credits_changes_nothing(make_user, store):
-    user = make_user()
-    User.objects.filter(pk=user.pk).update(conversion_credits=1)
+    user = make_user(conversion_credits=1)
     stored = store(Owner(user=user))
     client = APIClient()
     client.force_authenticate(user)
@@ -193,8 +191,7 @@ def test_beat_schedule_seeded_once():
 
 
 def test_files_page_extend_and_delete(client, make_user, store):
-    user = make_user()
-    User.objects.filter(pk=user.pk).update(conversion_credits=2)
+    user = make_user(conversion_credits=2)
     stored = store(Owner(user=user), name="memoria.txt")
     client.force_login(user)
     page = client.get("/files/")
@@ -212,11 +209,10 @@ def test_files_page_extend_and_delete(client, make_user, store):
 
 
 def test_admin_extends_retention_through_the_service(client, make_user, store, otp_login):
-    staff = make_user()
-    User.objects.filter(pk=staff.pk).update(is_staff=True, is_superuser=True)
+    staff = make_user(is_staff=True, is_superuser=True)
     stored = store(Owner(user=make_user()))
     before = stored.expires_at
-    otp_login(client, User.objects.get(pk=staff.pk))
+    otp_login(client, staff)
     client.post("/admin/storage/storedfile/", {"action": "extend_seven_days", "_selected_action": [str(stored.pk)]})
     stored.refresh_from_db()
     assert stored.expires_at - before == timedelta(days=7) and stored.extended_hours == 7 * 24
