@@ -38,54 +38,15 @@
                                          maximumFractionDigits: 1 }).format(value);
   }
   var HISTORY = "anclora.results";
-  var ALIASES = { jpeg: "jpg", jpe: "jpg", tif: "tiff", m4a: "aac", oga: "ogg", text: "txt", m4v: "mp4", qt: "mov" };
-
-  function ascii(bytes, start, end) { return String.fromCharCode.apply(null, bytes.slice(start, end)); }
-
-  // Mirror of the server's magic-byte detection (the server decides; this only guides the form).
-  function sniff(bytes, name) {
-    var b = bytes;
-    if (b.length === 0) return null;
-    if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "jpg";
-    if (ascii(b, 1, 4) === "PNG") return "png";
-    if (ascii(b, 0, 4) === "GIF8") return "gif";
-    if (ascii(b, 0, 2) === "BM") return "bmp";
-    if ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a) || (b[0] === 0x4d && b[1] === 0x4d && b[3] === 0x2a)) return "tiff";
-    if (ascii(b, 0, 4) === "RIFF") {
-      var kind = ascii(b, 8, 12);
-      if (kind === "WEBP") return "webp";
-      if (kind === "WAVE") return "wav";
-      if (kind === "AVI ") return "avi";
-    }
-    if (ascii(b, 0, 5) === "%PDF-") return "pdf";
-    if (ascii(b, 0, 5) === "{\\rtf") return "rtf";
-    if (ascii(b, 0, 4) === "fLaC") return "flac";
-    if (ascii(b, 0, 4) === "OggS") return "ogg";
-    if (ascii(b, 0, 3) === "ID3") return "mp3";
-    if (ascii(b, 0, 3) === "FLV") return "flv";
-    if (b[0] === 0x30 && b[1] === 0x26 && b[2] === 0xb2 && b[3] === 0x75) return "wmv";
-    if (ascii(b, 4, 8) === "ftyp") {
-      var brand = ascii(b, 8, 12);
-      if (brand === "qt  ") return "mov";
-      if (brand.indexOf("M4A") === 0) return "aac";
-      return "mp4";
-    }
-    if (b[0] === 0xff && (b[1] & 0xf6) === 0xf0) return "aac";
-    if (b[0] === 0xff && (b[1] & 0xe0) === 0xe0) return "mp3";
-    var ext = (name.split(".").pop() || "").toLowerCase();
-    ext = ALIASES[ext] || ext;
-    if (ascii(b, 0, 2) === "PK" && (ext === "docx" || ext === "odt")) return ext;
-    if (b.indexOf(0) === -1 && ext !== "docx" && ext !== "odt") return "txt";
-    return null;
-  }
-
-  function readHead(file) {
-    return new Promise(function (resolve) {
-      var reader = new FileReader();
-      reader.onload = function () { resolve(Array.from(new Uint8Array(reader.result))); };
-      reader.onerror = function () { resolve([]); };
-      reader.readAsArrayBuffer(file.slice(0, 64));
-    });
+  // What a file is: the server's own detection on its first 64 KiB (POST /api/conversion/detect), so
+  // the rules live in one place; the upload is still checked in full. Unreachable: unknown.
+  function detect(file) {
+    var body = new FormData();
+    body.append("head", file.slice(0, 65536), "head");
+    body.append("name", file.name);
+    return fetch("/api/conversion/detect", { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .catch(function () { return null; });
   }
 
   function showError(message) {
@@ -157,12 +118,13 @@
   function setFiles(list) {
     files = Array.prototype.slice.call(list);
     fileList.innerHTML = "";
-    Promise.all(files.map(readHead)).then(function (heads) {
-      detected = heads.map(function (head, i) { return sniff(head, files[i].name); });
+    Promise.all(files.map(detect)).then(function (results) {
+      detected = results.map(function (result) { return result && result.format; });
       files.forEach(function (file, i) {
         var li = document.createElement("li");
         var mb = file.size / (1024 * 1024);
-        var label = detected[i] ? detected[i].toUpperCase() : t.unknown;
+        // "No se pudo identificar el tipo de archivo." (or why it is not converted) in words
+        var label = detected[i] ? detected[i].toUpperCase() : ((results[i] && results[i].message) || t.unknown);
         li.textContent = file.name + " — " + formatSize(file.size) + " — " + t.detected + ": " + label;
         if (!detected[i] || mb > config.maxSizeMb) {
           var bad = document.createElement("span");
