@@ -15,6 +15,7 @@ from accounts.owners import Owner
 from anclora.core import events
 from billing.models import ConversionCharge, ConversionTransaction
 from conversions.models import Conversion
+from factories import ConversionFactory, TransactionFactory, give_credits
 from gamification import rules
 from gamification import services as rewards
 from gamification.models import UserAchievement, UserReward
@@ -42,17 +43,13 @@ def busy_user(make_user, tmp_path, api_client):
     source = _file(user, tmp_path, "Nóminas de Ana García.docx", "original", "docx")
     output = _file(user, tmp_path, "Nóminas de Ana García.pdf", "converted", "pdf")
     failed_source = _file(user, tmp_path, "DNI Ana.png", "original", "png")
-    batch = uuid.uuid4()
-    completed = Conversion.objects.create(user=user, batch_id=batch, source=source, output=output,
-                                          original_format="docx", target_format="pdf", conversion_type="document",
-                                          status=Conversion.Status.COMPLETED, progress=100, paid_by="payment")
-    Conversion.objects.create(user=user, batch_id=uuid.uuid4(), source=failed_source, original_format="png",
-                              target_format="pdf", conversion_type="image", status=Conversion.Status.FAILED,
-                              error_code="corrupt_input", paid_by="allowance")
-    tx = ConversionTransaction.objects.create(
-        user=user, amount=Decimal("0.20"), currency="EUR", status=ConversionTransaction.Status.COMPLETED,
-        stripe_payment_intent_id=f"pi_{uuid.uuid4().hex[:14]}", idempotency_key="clave-de-ana",
-        consumed_by=completed,
+    completed = ConversionFactory(user=user, source=source, output=output, original_format="docx",
+                                  target_format="pdf", status=Conversion.Status.COMPLETED, paid_by="payment")
+    ConversionFactory(user=user, source=failed_source, original_format="png", target_format="pdf",
+                      status=Conversion.Status.FAILED, error_code="corrupt_input", paid_by="allowance")
+    tx = TransactionFactory(
+        user=user, amount=Decimal("0.20"), status=ConversionTransaction.Status.COMPLETED,
+        idempotency_key="clave-de-ana", consumed_by=completed,
         conversion_details={"source_format": "docx", "target_format": "pdf", "file_size_mb": "0.01",
                             "quality": "standard", "name": "Nóminas de Ana García.docx",
                             "files": [{"name": "Nóminas de Ana García.docx", "paid_by": "payment"}]},
@@ -61,7 +58,7 @@ def busy_user(make_user, tmp_path, api_client):
     events.publish("payment_succeeded", transaction_id=tx.pk, user_id=user.pk, amount_eur=tx.amount)
     rewards.achievements_ensure()
     assert rewards.achievement_unlock(user=user, achievement_id=rules.ACHIEVEMENTS[0].id)
-    User.objects.filter(pk=user.pk).update(conversion_credits=3)
+    give_credits(user, 3)
     tokens = api_client.post("/api/auth/login", {"email": EMAIL, "password": PASSWORD}, format="json").json()
     assert UserReward.objects.filter(user=user).exists() and UserAchievement.objects.filter(user=user).exists()
     return {"user": User.objects.get(pk=user.pk), "tx": tx, "tokens": tokens,
