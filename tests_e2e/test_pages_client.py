@@ -80,10 +80,12 @@ def test_signed_in_pages_need_login(client):
 def test_post_only_routes_refuse_get(client, make_user):
     client.force_login(make_user())
     some = "00000000-0000-0000-0000-000000000000"
-    for url in ("/logout/", "/language/", "/convert/", "/plans/subscribe/", "/plans/cancel/",
-                f"/checkout/{some}/pay/", f"/files/{some}/extend/", f"/files/{some}/delete/",
-                f"/conversions/{some}/cancel/"):
+    for url in ("/logout/", "/language/", "/convert/", "/plans/cancel/",
+                f"/checkout/{some}/pay/", f"/files/{some}/extend/", f"/conversions/{some}/cancel/"):
         assert client.get(url).status_code == 405, url
+    # These two answer a GET with a confirmation page (issue 14); a GET changes nothing.
+    assert client.get("/plans/subscribe/").status_code == 302  # no plan chosen: back to the plans
+    assert client.get(f"/files/{some}/delete/").status_code == 404
 
 
 def test_prices_plan_names_and_retention_in_the_locale(client, offline):
