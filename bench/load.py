@@ -31,6 +31,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -219,6 +220,7 @@ def main() -> dict:
               f"threads), 1 worker x 2 processes, broker {stack.broker}, database {db}; idle worker CPU "
               f"{idle_cpu:.1f} % of a core; load average {os.getloadavg()[0]:.2f}", flush=True)
         rec = Recorder()
+        since = datetime.now(UTC).isoformat()
         started = time.monotonic()
         deadline = started + args.seconds
         users = [User(stack, samples, rec, deadline, seed=i) for i in range(args.users)]
@@ -227,7 +229,7 @@ def main() -> dict:
         for user in users:
             user.join(args.seconds + 120)
         elapsed = time.monotonic() - started
-        drained_s, final = drain_all(stack, users)
+        drained_s, final = drain_all(stack, since)
     every = [s for values in rec.samples.values() for s in values]
     total = len(every)
     figures = {
@@ -257,15 +259,16 @@ def main() -> dict:
     return figures
 
 
-def drain_all(stack: Stack, users: list[User]) -> tuple[float, Counter]:
-    """Every job's final state, read from the database of the stack (the users' sessions rotate)."""
+def drain_all(stack: Stack, since: str) -> tuple[float, Counter]:
+    """Final states of the jobs this run created (from ``since``, ISO time), read from the stack's
+    database (the users' sessions rotate), once none is pending or processing (10 minutes at most)."""
     code = ("from conversions.models import Conversion; import json, time;"
-            "t = time.monotonic();\n"
-            "while Conversion.objects.filter(status__in=['pending', 'processing']).exists() "
+            f"jobs = Conversion.objects.filter(created_at__gte={since!r}); t = time.monotonic();\n"
+            "while jobs.filter(status__in=['pending', 'processing']).exists() "
             "and time.monotonic() - t < 600: time.sleep(0.5)\n"
             "from django.db.models import Count;"
             "print(json.dumps({'s': time.monotonic() - t, 'final': {r['status']: r['n'] for r in "
-            "Conversion.objects.values('status').annotate(n=Count('id'))}}))")
+            "jobs.values('status').annotate(n=Count('id'))}}))")
     out = json.loads(stack.manage("shell", "-c", code, timeout=700).strip().splitlines()[-1])
     final = Counter(out["final"])
     final["still running"] = final.pop("pending", 0) + final.pop("processing", 0)
