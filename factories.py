@@ -32,7 +32,8 @@ def _plan(plan):
 class UserFactory(factory.django.DjangoModelFactory):
     """A signed-up account (``accounts.services.user_create``: free plan, hashed password), verified
     unless ``unverified=True`` / ``email_verified_at=None``; any other model field is set afterwards.
-    ``plan="pro"`` subscribes it to another seeded plan; ``staff=True`` makes it staff."""
+    ``plan="pro"`` subscribes it to another seeded plan; ``staff=True`` makes it staff;
+    ``conversion_credits=n`` grants them through the ledger's writer (a CreditLedgerEntry row)."""
 
     class Meta:
         model = "accounts.User"
@@ -55,8 +56,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *, email, password, first_name="", last_name="", language="es", **fields):
         from accounts import services
 
+        credits = fields.pop("conversion_credits", 0)
         user = services.user_create(email=email, password=password, first_name=first_name,
                                     last_name=last_name, language=language)
+        if credits:
+            give_credits(user, credits)
         if fields:
             for name, value in fields.items():
                 setattr(user, name, value)

@@ -58,25 +58,18 @@ def test_redemption_retention_and_give_back_each_leave_a_row(api_client, make_us
     """Points → credits, credits → retention, and a failed credit-paid conversion giving one back."""
     from billing.models import ConversionCharge
     from billing.services import charge_give_back
-    from conversions.models import Conversion
     from gamification.services import rewards_award, rewards_redeem_credits
-    from storage.models import StoredFile
 
     user = make_user()
     rewards_award(user=user, action="admin_grant", points=300, idempotency_key="p")
     rewards_redeem_credits(user=user, points=300)
     assert User.objects.get(pk=user.pk).conversion_credits == 3
-    from django.utils import timezone
-
+    from factories import ConversionFactory, StoredFileFactory
     from storage import services as storage_services
 
-    stored = StoredFile.objects.create(user=user, kind=StoredFile.Kind.ORIGINAL, storage_name=f"k/{uuid.uuid4()}",
-                                       original_filename="a.png", file_format="png", size=1,
-                                       content_type="image/png", checksum="0" * 64,
-                                       expires_at=timezone.now() + timezone.timedelta(hours=24))
+    stored = StoredFileFactory(user=user)
     storage_services.stored_file_extend_retention(stored_file=stored, user=user, credits=1)
-    conversion = Conversion.objects.create(user=user, source=stored, original_format="png", target_format="jpg",
-                                           conversion_type="image", batch_id=uuid.uuid4(), status="failed")
+    conversion = ConversionFactory(user=user, source=stored, status="failed")
     ConversionCharge.objects.create(conversion=conversion, kind="credit")
     assert charge_give_back(conversion_id=conversion.pk) == "credit"
     assert charge_give_back(conversion_id=conversion.pk) is None

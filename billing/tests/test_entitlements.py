@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from accounts.models import SubscriptionPlan
 from accounts.services import subscription_start
-from billing.models import ConversionCharge, ConversionTransaction, TransactionItem
+from billing.models import ConversionCharge
 from conversions.models import Conversion
 from conversions.services import conversion_cancel, conversion_fail
-from factories import give_credits, upload
+from factories import TransactionFactory, give_credits, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -25,16 +25,9 @@ def _use_allowance(client, sample, n=5, **extra):
 
 
 def _paid_transaction(owner_fields, *, fmt=("png", "jpg"), size="0.01", quality="standard", status="completed"):
-    import uuid
-
-    tx = ConversionTransaction.objects.create(
-        **owner_fields, amount=Decimal("0.07"), stripe_payment_intent_id=f"pi_test_{uuid.uuid4().hex}",
-        status=status, conversion_details={"source_format": fmt[0], "target_format": fmt[1], "file_size_mb": size,
-                                           "quality": quality})
-    TransactionItem.objects.create(transaction=tx, position=0, source_format=fmt[0], target_format=fmt[1],
-                                   quality=quality, file_size_mb=Decimal(size), size_category="small",
-                                   amount=tx.amount)
-    return tx
+    """A payment for one file (with its item) of this owner ({"user": ...} or {"user": None, "session": ...})."""
+    return TransactionFactory(**{"user": None, **owner_fields}, amount=Decimal("0.07"), status=status,
+                              source_format=fmt[0], target_format=fmt[1], file_size_mb=Decimal(size), quality=quality)
 
 
 def test_sixth_conversion_on_gratuito_asks_for_payment(api_client, make_user, sample, no_worker):

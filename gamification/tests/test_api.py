@@ -198,9 +198,7 @@ def test_history_is_the_callers_paginated_ledger(api_client, make_user):
 
 
 def test_redeem_credits_seed_response(api_client, make_user):
-    user = make_user()
-    User.objects.filter(pk=user.pk).update(total_points=1250, lifetime_points=1250, level=5, conversion_credits=3)
-    user.refresh_from_db()
+    user = make_user(total_points=1250, lifetime_points=1250, level=5, conversion_credits=3)
     api_client.force_authenticate(user)
     resp = api_client.post("/api/rewards/redeem-credits", {"points": 500}, format="json")
     assert resp.status_code == 200
