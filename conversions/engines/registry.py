@@ -56,6 +56,7 @@ class Registry:
     def __init__(self, engines: Iterable[Engine]) -> None:
         self.engines: list[Engine] = list(engines)
         self._pairs: dict[tuple[str, str], str] | None = None
+        self._engine_pairs: dict[int, frozenset[tuple[str, str]]] = {}
 
     @classmethod
     def from_paths(cls, paths: Iterable[str]) -> Registry:
@@ -70,8 +71,14 @@ class Registry:
 
     def candidates(self, src: str, dst: str) -> list[Engine]:
         """Available engines supporting the pair, best (highest priority) first."""
-        found = [e for e in self.available() if (src, dst) in e.pairs()]
+        found = [e for e in self.available() if (src, dst) in self.pairs_of(e)]
         return sorted(found, key=lambda e: e.priority, reverse=True)
+
+    def pairs_of(self, engine: Engine) -> frozenset[tuple[str, str]]:
+        """``engine.pairs()``, asked once per registry (some engines probe binaries to answer)."""
+        if id(engine) not in self._engine_pairs:
+            self._engine_pairs[id(engine)] = frozenset(engine.pairs())
+        return self._engine_pairs[id(engine)]
 
     def engine_for(self, src: str, dst: str) -> Engine | None:
         found = self.candidates(src, dst)
@@ -89,7 +96,7 @@ class Registry:
             return dict(self._pairs)
         result: dict[tuple[str, str], Engine] = {}
         for engine in self.available():
-            for pair in engine.pairs():
+            for pair in self.pairs_of(engine):
                 current = result.get(pair)
                 if current is None or engine.priority > current.priority:
                     result[pair] = engine

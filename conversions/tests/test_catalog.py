@@ -158,3 +158,11 @@ def test_api_schema_documents_the_options(api_client):
     ref = convert["schema"]["$ref"].rsplit("/", 1)[-1]
     options = body["components"]["schemas"][ref]["properties"]["options"]
     assert {"width", "trim_end", "codec", "mute", "pages"} <= set(options["properties"])
+
+
+def test_every_engine_has_parameters_for_exactly_the_catalogue_levels():
+    from conversions.engines.registry import default_engines
+
+    for engine in default_engines():
+        if engine.QUALITY:
+            assert set(engine.QUALITY) == set(catalog.QUALITY_NAMES), engine.name
