@@ -228,10 +228,32 @@ def open_image(src: Path, src_fmt: str):
     return im
 
 
+def check_heif_complete(src: Path, options: ConvertOptions) -> None:
+    """Every image of a HEIF container decodes (a cut file still shows its first, small image)."""
+    import pillow_heif
+
+    try:
+        container = pillow_heif.open_heif(src, convert_hdr_to_8bit=True)
+        if len(container) > MAX_FRAMES:
+            raise EngineError("La imagen tiene demasiados fotogramas", code="too_many_frames")
+        for image in container:
+            options.check_deadline()
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise _too_large()
+            _ = image.data  # decodes; raises on data beyond the end of the file
+    except EngineError:
+        raise
+    except (ValueError, RuntimeError, OSError, EOFError, MemoryError) as exc:
+        raise _corrupt(exc) from exc
+
+
 def read_frames(src: Path, src_fmt: str, dst_fmt: str, options: ConvertOptions):
     """Load the frames needed for a conversion. Returns (frames, durations, loop)."""
     from PIL import ImageOps
 
+    if src_fmt == "heic":
+        check_heif_complete(src, options)
     im = open_image(src, src_fmt)
     try:
         with guarded():

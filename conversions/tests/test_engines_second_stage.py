@@ -262,3 +262,12 @@ def test_a_cut_file_is_refused_not_converted_to_a_stub(tmp_path):
         FFmpegEngine().convert(cut, tmp_path / "o.mp4", "mkv", "mp4", ConvertOptions())
     assert info.value.code == "truncated_input"
     FFmpegEngine().convert(src, tmp_path / "entero.mp4", "mkv", "mp4", ConvertOptions())  # the whole file is fine
+
+
+def test_a_cut_heic_is_refused(tmp_path):
+    src = ef.make_image(tmp_path / "foto.heic", "heic", size=(256, 192))
+    cut = tmp_path / "cortada.heic"
+    cut.write_bytes(src.read_bytes()[: src.stat().st_size * 2 // 3])
+    with pytest.raises(EngineError) as info:
+        PillowEngine().convert(cut, tmp_path / "o.png", "heic", "png", ConvertOptions())
+    assert info.value.code == "corrupt_input"
