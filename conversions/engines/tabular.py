@@ -102,7 +102,7 @@ def _text(value) -> str:
 class TabularEngine(Engine):
     name = "openpyxl"
     priority = 20  # LibreOffice (when installed) keeps more of a workbook
-    QUALITY = {"standard": {}}
+    QUALITY: dict = {}  # no quality knob: a CSV or a workbook is the same at every level
 
     def pairs(self) -> set[tuple[str, str]]:
         return {("csv", "xlsx"), ("xlsx", "csv")}
