@@ -334,8 +334,6 @@ if CELERY_BROKER_URL.startswith("anclora-sqla+"):
 CONVERSION_ENGINE_TIME_LIMIT = env.int(
     "CONVERSION_ENGINE_TIME_LIMIT", default=max(CELERY_TASK_SOFT_TIME_LIMIT - 30, 10)
 )
-# Conversion engines (dotted class paths; conversions/engines/registry.py): the registry asks each
-# whether it is installed and which pairs it converts; the best-priority one serves a pair, the next
 # Warm LibreOffice per worker process (conversions/engines/office_server.py): started on first use,
 # recycled after this many conversions and after any failure; off -> every document starts soffice.
 OFFICE_WARM_ENABLED = env.bool("OFFICE_WARM_ENABLED", default=True)
