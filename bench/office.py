@@ -61,10 +61,9 @@ def soffice() -> str:
 
 def cold_one(src: Path, tmp: Path) -> None:
     work = Path(tempfile.mkdtemp(dir=tmp))
-    (work / "profile" / "user").mkdir(parents=True)
-    from conversions.engines.libreoffice import REGISTRY_XCU
+    from conversions.engines.office_profile import profile_write
 
-    (work / "profile" / "user" / "registrymodifications.xcu").write_text(REGISTRY_XCU)
+    profile_write(work / "profile")
     subprocess.run([soffice(), "--headless", "--norestore", "--nologo", "--nolockcheck", "--nodefault",
                     f"-env:UserInstallation={(work / 'profile').as_uri()}", "--convert-to",
                     "pdf:writer_pdf_Export", "--outdir", str(work / "out"), str(src)],

@@ -10,7 +10,9 @@ class UploadsConfig(AppConfig):
     verbose_name = _("Subidas e importaciones")
 
     def ready(self):
-        from .imports import url_import_request  # why: the services import models (app loading)
+        # why: the services import models (app loading); tasks: registered in every process (imports.py)
+        from . import tasks  # noqa: F401
+        from .imports import url_import_request
         from .resumable import upload_conversion_request
 
         # POST /api/conversion/convert with upload_id or source_url (conversions/sources.py)

@@ -18,6 +18,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -37,6 +38,9 @@ from storage.models import StoredFile
 from .fetch import FetchError, fetch_to_file, filename_from, url_syntax_check
 
 logger = logging.getLogger(__name__)
+
+# By name (tasks.py imports this module; UploadsConfig.ready() registers the task in every process).
+URL_IMPORT_TASK = "uploads.tasks.url_import_run"
 
 FETCHING = "fetching"
 FETCHED = "fetched"
@@ -104,10 +108,9 @@ def _import_job_create(*, owner: Owner, name: str, target: str, quality: str, we
 
 
 def url_import_enqueue(*, conversion_id, address: str | None = None) -> None:
-    from .tasks import url_import_run
-
     # The client address only travels in the task message (billing bounds anonymous use per address).
-    url_import_run.apply_async(args=[str(conversion_id)], kwargs={"address": address}, queue="default")
+    current_app.tasks[URL_IMPORT_TASK].apply_async(args=[str(conversion_id)], kwargs={"address": address},
+                                                   queue="default")
 
 
 def url_import_execute(*, conversion_id, address: str | None = None) -> str:

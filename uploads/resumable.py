@@ -28,7 +28,10 @@ from anclora.core.errors import ApplicationError
 from conversions import services as conversion_services
 from storage.services import safe_filename
 
+from .access import upload_get_for_owner, upload_length_check
+from .imports import stored_upload_import_request
 from .models import ResumableUpload
+from .s3multipart import multipart_discard
 
 logger = logging.getLogger(__name__)
 
@@ -54,34 +57,6 @@ def parse_metadata(header: str) -> dict[str, str]:
             raise ApplicationError(_("Upload-Metadata no es válido."), code="invalid_upload_metadata",
                                    details={"Upload-Metadata": [key[:64]]}) from exc
     return metadata
-
-
-def _not_found() -> ApplicationError:
-    return ApplicationError(_("No existe esa subida."), code="not_found", status=404)
-
-
-def upload_get_for_owner(*, owner: Owner | None, upload_id) -> ResumableUpload:
-    """The caller's upload; anybody else's (or an unknown id) is 404, an expired one 410."""
-    upload = None if owner is None else ResumableUpload.objects.filter(owner.filter(), pk=upload_id).first()
-    if upload is None:
-        raise _not_found()
-    if upload.expires_at <= timezone.now():
-        raise ApplicationError(_("La subida ha caducado."), code="upload_expired", status=410)
-    return upload
-
-
-def upload_length_check(*, owner: Owner, length: int, use_credit: bool = False, transaction_id=None) -> None:
-    """413 before any byte for a length the plan (with this credit / payment) would refuse."""
-    try:
-        max_bytes = conversion_services.max_upload_bytes_for(owner=owner, use_credit=use_credit,
-                                                             transaction_id=transaction_id)
-    except (ValueError, TypeError):  # a transaction_id that is no UUID
-        max_bytes = conversion_services.max_upload_bytes_for(owner=owner)
-    if length > max_bytes:
-        raise ApplicationError(
-            _("El archivo supera el tamaño máximo de tu plan (%(mb)d MB).") % {"mb": max_bytes // MB},
-            code="file_too_large", status=413, details={"Upload-Length": [str(length)]},
-        )
 
 
 def upload_create(*, owner: Owner, length: int, metadata: dict[str, str]) -> ResumableUpload:
@@ -159,8 +134,6 @@ def upload_delete(*, owner: Owner | None, upload_id) -> None:
 
 def _remove(upload: ResumableUpload) -> None:
     if upload.backend == ResumableUpload.Backend.S3:
-        from .s3multipart import multipart_discard
-
         multipart_discard(upload)
     else:
         Path(upload.path).unlink(missing_ok=True)
@@ -177,8 +150,6 @@ def upload_conversion_request(*, owner: Owner, upload_id, target_format: str, qu
             raise ApplicationError(_("La subida aún no está completa."), code="upload_incomplete", status=409,
                                    details={"upload_id": [f"{upload.offset}/{upload.length}"]})
         if upload.backend == ResumableUpload.Backend.S3:
-            from .imports import stored_upload_import_request
-
             return stored_upload_import_request(
                 owner=owner, upload=upload, target_format=target_format, quality=quality,
                 use_credit=use_credit, transaction_id=transaction_id, webhook_url=webhook_url)

@@ -30,6 +30,7 @@ from accounts.owners import Owner
 from anclora.core.errors import ApplicationError
 from storage.services import safe_filename
 
+from .access import upload_get_for_owner, upload_length_check
 from .models import ResumableUpload
 
 logger = logging.getLogger(__name__)
@@ -85,8 +86,6 @@ def part_count(upload: ResumableUpload) -> int:
 def multipart_create(*, owner: Owner, filename: str, length: int, use_credit: bool = False,
                      transaction_id=None) -> ResumableUpload:
     """Refuse what the plan would refuse (413) before S3 sees anything; then open the upload."""
-    from .resumable import upload_length_check
-
     _require_s3()
     if length < 1:
         raise ApplicationError(_("El archivo está vacío."), code="empty_file", details={"length": ["0"]})
@@ -116,8 +115,6 @@ def _s3_upload(upload: ResumableUpload) -> ResumableUpload:
 
 def multipart_part_urls(*, owner: Owner | None, upload_id, part_numbers: list[int]) -> list[dict]:
     """Presigned PUT URLs for these parts of the caller's upload (anybody else's: 404)."""
-    from .resumable import upload_get_for_owner
-
     upload = _s3_upload(upload_get_for_owner(owner=owner, upload_id=upload_id))
     if upload.completed_at is not None:
         raise ApplicationError(_("La subida ya está completa."), code="upload_complete", status=409)
@@ -157,8 +154,6 @@ def _listed_parts(upload: ResumableUpload) -> list[dict]:
 
 def multipart_parts(*, owner: Owner | None, upload_id) -> tuple[ResumableUpload, list[dict]]:
     """The upload and the parts S3 already holds (where to resume)."""
-    from .resumable import upload_get_for_owner
-
     upload = _s3_upload(upload_get_for_owner(owner=owner, upload_id=upload_id))
     if upload.completed_at is not None:
         return upload, []
@@ -167,8 +162,6 @@ def multipart_parts(*, owner: Owner | None, upload_id) -> tuple[ResumableUpload,
 
 def multipart_complete(*, owner: Owner | None, upload_id) -> ResumableUpload:
     """Complete from S3's list of parts; a missing or wrongly sized part is 409 and the upload stays open."""
-    from .resumable import upload_get_for_owner
-
     with transaction.atomic():
         upload = _s3_upload(upload_get_for_owner(owner=owner, upload_id=upload_id))
         upload = ResumableUpload.objects.select_for_update().get(pk=upload.pk)

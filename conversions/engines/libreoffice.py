@@ -8,6 +8,7 @@ from pathlib import Path
 
 from . import office_server, process
 from .base import ConvertOptions, Engine, EngineError
+from .office_profile import profile_write
 
 OFFICE = ["docx", "odt", "rtf", "txt"]
 # Families by LibreOffice module: what each reads (input-only legacy formats included) and writes.
@@ -63,28 +64,6 @@ QUALITY = {
     "premium": {"pdf_quality": 95},
 }
 
-# Hardened profile: no macros, never update links / external content on load.
-REGISTRY_XCU = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry"
- xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Common/Security/Scripting">
- <prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Security/Scripting">
- <prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Security/Scripting">
- <prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
-<item oor:path="/org.openoffice.Office.Writer/Content/Update">
- <prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
-<item oor:path="/org.openoffice.Office.Writer/Content/Update">
- <prop oor:name="Field" oor:op="fuse"><value>false</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Content/Update">
- <prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Misc">
- <prop oor:name="UseLocking" oor:op="fuse"><value>false</value></prop></item>
-</oor:items>
-"""
-
-
 @lru_cache(maxsize=1)
 def soffice_binary() -> str | None:
     for name in ("soffice", "libreoffice"):
@@ -124,9 +103,7 @@ class LibreOfficeEngine(Engine):
     def _soffice(self, src: Path, tmp: Path, src_fmt: str, dst_fmt: str, options: ConvertOptions) -> Path:
         binary = soffice_binary()
         tmp.mkdir(exist_ok=True)
-        profile = tmp / "profile"
-        (profile / "user").mkdir(parents=True)
-        (profile / "user" / "registrymodifications.xcu").write_text(REGISTRY_XCU)
+        profile = profile_write(tmp / "profile")
         outdir = tmp / "out"
         outdir.mkdir()
         local = tmp / f"input.{src_fmt}"

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from . import process
 from .base import ConvertOptions, EngineTimeout
+from .office_profile import profile_write
 
 logger = logging.getLogger(__name__)
 
@@ -97,13 +98,9 @@ class OfficeListener:
         python, binary = office_python(), soffice_bin(soffice)
         if not python or not binary:
             raise ListenerError("no LibreOffice python with uno, or no soffice.bin")
-        from .libreoffice import REGISTRY_XCU
-
         self.home = Path(tempfile.mkdtemp(prefix="anclora-office-"))
         os.chmod(self.home, 0o700)
-        profile = self.home / "profile"
-        (profile / "user").mkdir(parents=True)
-        (profile / "user" / "registrymodifications.xcu").write_text(REGISTRY_XCU)
+        profile = profile_write(self.home / "profile")
         self.soffice = soffice
         self.conversions = 0
         self.busy = threading.Event()  # set while a request is in flight (tests wait on it)
