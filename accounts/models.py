@@ -1,6 +1,7 @@
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.auth.password_validation import validate_password
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -24,6 +25,10 @@ class UserManager(BaseUserManager):
     def create_superuser(self, email, password=None, **extra):
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
+        if password is not None:
+            # createsuperuser --noinput (DJANGO_SUPERUSER_PASSWORD) skips the validators; staff get the
+            # sign-up's password policy on every path (the command turns this into a CommandError).
+            validate_password(password, user=self.model(email=email, **extra))
         return self.create_user(email, password, **extra)
 
 

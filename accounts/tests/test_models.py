@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.db import IntegrityError, transaction
 
@@ -79,3 +81,18 @@ def test_createsuperuser_shares_password_policy(monkeypatch):
     admin = User.objects.get(email="raiz@example.com")
     assert admin.is_superuser and admin.is_staff
     assert admin.check_password("Fuerte#Clave2024") and not admin.check_password("password1")
+
+
+def test_createsuperuser_noinput_refuses_a_weak_password(monkeypatch):
+    """`createsuperuser --noinput` with DJANGO_SUPERUSER_PASSWORD (Django skips validators there) refuses
+    the password the sign-up would refuse and creates nobody; a strong one is stored."""
+    from django.core.management import CommandError, call_command
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "password1")
+    with pytest.raises(CommandError):
+        call_command("createsuperuser", email="raiz@example.com", interactive=False, stdout=io.StringIO())
+    assert not User.objects.filter(email="raiz@example.com").exists()
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "Fuerte#Clave2024")
+    call_command("createsuperuser", email="raiz@example.com", interactive=False, stdout=io.StringIO())
+    assert User.objects.get(email="raiz@example.com").check_password("Fuerte#Clave2024")
