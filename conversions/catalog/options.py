@@ -37,10 +37,13 @@ class Option:
         choices = choices if choices is not None else self.choices
         if choices is not None:
             schema["enum"] = list(choices)
-        if self.minimum is not None:
-            schema["minimum"] = self.minimum
-        if self.maximum is not None:
-            schema["maximum"] = self.maximum
+        minimum, maximum = self.minimum, self.maximum
+        if choices and self.type in ("integer", "number") and minimum is None and maximum is None:
+            minimum, maximum = min(choices), max(choices)  # every integer in the schema is bounded
+        if minimum is not None:
+            schema["minimum"] = minimum
+        if maximum is not None:
+            schema["maximum"] = maximum
         if self.pattern is not None:
             schema["pattern"] = self.pattern
         if self.max_length is not None:
