@@ -165,7 +165,7 @@ def verified(user):
 
 # --- storage ------------------------------------------------------------------------------------
 def _content_type(fmt: str) -> str:
-    from conversions.formats import CONTENT_TYPES
+    from conversions.catalog import CONTENT_TYPES
 
     return CONTENT_TYPES.get(fmt, "application/octet-stream")
 
@@ -203,7 +203,7 @@ class StoredFileFactory(factory.django.DjangoModelFactory):
 
 # --- conversions --------------------------------------------------------------------------------
 def _conversion_type(source: str, target: str) -> str:
-    from conversions.formats import conversion_type
+    from conversions.catalog import conversion_type
 
     return conversion_type(source, target)
 

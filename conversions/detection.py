@@ -16,8 +16,8 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
+from .catalog.formats import canonical
 from .engines.base import EngineError, UnsafeInput
-from .formats import canonical
 
 HEAD_SIZE = 65536
 TEXT_SNIFF_SIZE = 65536

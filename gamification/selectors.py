@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.selectors import verified_users_q
-from conversions.formats import category_of
+from conversions.catalog import category_of
 from conversions.selectors import conversion_list_completed_for_user
 
 from . import rules

@@ -15,7 +15,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from conversions.formats import canonical, category_of
+from conversions.catalog import canonical, category_of
 from conversions.models import Conversion
 
 CORPUS = Path(os.environ.get("ANCLORA_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))

@@ -29,7 +29,7 @@ from accounts.owners import Owner
 from anclora.core.errors import ApplicationError
 from conversions import services as conversion_services
 from conversions.authorization import PlannedConversion, get_authorizer
-from conversions.formats import conversion_type
+from conversions.catalog import conversion_type
 from conversions.models import Conversion
 from conversions.webhooks import webhook_url_allowed
 from storage import services as storage_services

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from conversions.catalog import ALL_FORMATS
 from conversions.detection import check_upload, check_zip_container, detect_format
 from conversions.engines.base import EngineError, UnsafeInput
-from conversions.formats import ALL_FORMATS
 from conversions.tests import enginefiles as ef
 
 
