@@ -36,7 +36,9 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 BASE_DIR = Path(settings.BASE_DIR)
 CELERY = Path(sys.executable).with_name("celery")
-BROKER_DB = 5  # a dedicated Redis database, flushed before and after each test
+# A dedicated Redis database, flushed before and after each test: 8 above the run's own (REDIS_URL), so two
+# runs on different databases never share a broker.
+BROKER_DB_OFFSET = 8
 POLL = 0.1  # polling interval of the deadline loops (not a synchronisation sleep)
 # The worker's own limits. The hard/soft limits enforced on a task come from the message
 # headers (set by the publisher, here the test process); the lease comes from these.
@@ -83,7 +85,9 @@ def broker(redis_url):
     from anclora.celery import app
 
     parts = urlsplit(redis_url)
-    url = urlunsplit((parts.scheme, parts.netloc, f"/{BROKER_DB}", parts.query, parts.fragment))
+    own_db = int(parts.path.strip("/") or 0)
+    url = urlunsplit((parts.scheme, parts.netloc, f"/{(own_db + BROKER_DB_OFFSET) % 16}", parts.query,
+                      parts.fragment))
     client = redis.Redis.from_url(url, socket_connect_timeout=2)
     client.flushdb()
     saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url")}
