@@ -179,6 +179,17 @@ def otp_login():
 
 
 @pytest.fixture
+def admin_user(db):
+    """A superuser (replaces pytest-django's, whose password "password" the staff password policy
+    refuses: UserManager.create_superuser validates)."""
+    from django.contrib.auth import get_user_model
+
+    from factories import PASSWORD
+
+    return get_user_model().objects.create_superuser("admin@example.com", PASSWORD)
+
+
+@pytest.fixture
 def verified_admin_client(client, admin_user, otp_login):
     """A superuser's test client that passed the password and the second factor."""
     return otp_login(client, admin_user)
