@@ -185,6 +185,8 @@ class QuoteApi(APIView):
         class FileSerializer(serializers.Serializer):
             name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
             source_format = serializers.CharField(max_length=16)
+            target_format = serializers.CharField(max_length=16, required=False,
+                                                  help_text="this file's own target (default: `target_format`)")
             size_bytes = serializers.IntegerField(min_value=0, max_value=settings.MAX_UPLOAD_MB * 1024 * 1024)
 
         files = FileSerializer(many=True, allow_empty=False, max_length=20)

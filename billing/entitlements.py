@@ -348,12 +348,14 @@ def payment_quote(*, owner: Owner | None, planned: list[PlannedConversion], use_
 
 def files_payment_quote(*, owner: Owner | None, files: list[dict], target_format: str, quality: str,
                         use_credit: bool = False) -> dict:
-    """What would pay each file (name, source_format, size_bytes) now, and the amount due; reads only."""
+    """What would pay each file (name, source_format, size_bytes, optionally its own target_format)
+    now, and the amount due; reads only."""
     planned = []
     for entry in files:
         size_mb = max(services.size_mb_for_bytes(entry["size_bytes"]), Decimal("0.01"))
         details = services.conversion_request_validate(source_format=entry["source_format"],
-                                                       target_format=target_format, file_size_mb=size_mb,
+                                                       target_format=entry.get("target_format") or target_format,
+                                                       file_size_mb=size_mb,
                                                        quality=quality)
         planned.append(PlannedConversion(source_format=details["source_format"],
                                          target_format=details["target_format"], size_bytes=entry["size_bytes"],

@@ -26,6 +26,7 @@ from anclora.core.bounds import BIGINT_MAX
 from anclora.core.errors import ApplicationError
 from anclora.core.pagination import paginated_response, paginated_schema
 from idempotency.decorators import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from storage.selectors import stored_file_is_available
 
 from . import downloads, selectors, services, sources
 from .catalog import supported_formats_report
@@ -33,6 +34,14 @@ from .catalog.options import openapi_schema as options_openapi_schema
 from .models import Conversion
 
 SESSION_PARAM = OpenApiParameter("session_id", str, description="anonymous session (or X-Session-Id)")
+
+
+class QueueEstimateSerializer(serializers.Serializer):
+    position = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX, help_text="1: the next job to start")
+    estimated_seconds = serializers.IntegerField(
+        min_value=1, max_value=BIGINT_MAX, allow_null=True,
+        help_text="expected seconds until this job is done, from the jobs ahead and the recent average run "
+                  "time of each one's family; null while no job has completed lately")
 
 
 class ConversionOutputSerializer(serializers.ModelSerializer):
@@ -45,13 +54,30 @@ class ConversionOutputSerializer(serializers.ModelSerializer):
     source_url = serializers.SerializerMethodField()
     fetching = serializers.SerializerMethodField()
     options = serializers.SerializerMethodField()
+    queue = serializers.SerializerMethodField()
+    source_available = serializers.SerializerMethodField()
 
     class Meta:
         model = Conversion
         fields = ["id", "batch_id", "status", "original_filename", "original_format", "target_format",
                   "conversion_type", "file_size_mb", "quality", "progress", "engine", "paid_by",
                   "error", "error_code", "created_at", "started_at", "finished_at", "expires_at",
-                  "status_url", "download_url", "source_url", "fetching", "options"]
+                  "status_url", "download_url", "source_url", "fetching", "options", "queue",
+                  "source_available"]
+
+    @extend_schema_field(QueueEstimateSerializer(allow_null=True))
+    def get_queue(self, obj) -> dict | None:
+        """While `pending`: the place in the queue and the expected wait (null otherwise)."""
+        if obj.status != Conversion.Status.PENDING:
+            return None
+        root = self.root
+        if not hasattr(root, "_average_durations"):  # once per response, however many jobs it lists
+            root._average_durations = selectors.conversion_average_durations()
+        return selectors.conversion_queue_estimate(conversion=obj, averages=root._average_durations)
+
+    def get_source_available(self, obj) -> bool:
+        """The uploaded file is still stored (POST …/convert-again can use it without a new upload)."""
+        return stored_file_is_available(obj.source)
 
     def get_expires_at(self, obj) -> str:
         stored = obj.output or obj.source
@@ -190,6 +216,10 @@ class ConvertApi(APIView):
             help_text="convert a finished resumable upload (`/api/uploads/`, tus) instead of `file`; "
                       "same checks, price and payment as a multipart upload")
         target_format = serializers.CharField(max_length=16)
+        target_formats = serializers.ListField(
+            child=serializers.CharField(max_length=16), min_length=1, max_length=20, required=False,
+            help_text="one target per `file`, in the same order (a batch whose files go to different "
+                      "formats: a JPG to PNG and a DOCX to PDF); without it every file goes to `target_format`")
         quality = serializers.CharField(max_length=16, required=False, default="standard")
         session_id = serializers.UUIDField(required=False, allow_null=True)
         use_credit = serializers.BooleanField(required=False, default=False)
@@ -237,13 +267,19 @@ class ConvertApi(APIView):
                                    code="file_too_large", status=413)
         raw = request.data  # a QueryDict, or {} when the request has no body at all
         files = raw.getlist("file") if hasattr(raw, "getlist") else []
-        data = self.InputSerializer(data={**{k: raw.get(k) for k in raw if k != "file"},
-                                          **({"file": files} if files else {})})
+        targets = raw.getlist("target_formats") if hasattr(raw, "getlist") else []
+        lists = {"file", "target_formats"}
+        data = self.InputSerializer(data={**{k: raw.get(k) for k in raw if k not in lists},
+                                          **({"file": files} if files else {}),
+                                          **({"target_formats": targets} if targets else {})})
         data.is_valid(raise_exception=True)
         values = data.validated_data
         if values.get("options") and not values.get("file"):
             message = _("Las opciones por par solo se admiten con `file` (aún no con upload_id ni source_url).")
             raise ApplicationError(f"options: {message}", code="invalid_option", details={"options": [message]})
+        if values.get("target_formats") and not values.get("file"):
+            message = _("target_formats solo se admite con `file`.")
+            raise ApplicationError(message, code="invalid_target_formats", details={"target_formats": [message]})
         owner = owner_from_request(request, create=True)
         request_fields = {"owner": owner, "target_format": values["target_format"], "quality": values["quality"],
                           "use_credit": values["use_credit"], "transaction_id": values.get("transaction_id"),
@@ -260,6 +296,7 @@ class ConvertApi(APIView):
                 target_format=values["target_format"], quality=values["quality"],
                 use_credit=values["use_credit"], transaction_id=values.get("transaction_id"),
                 webhook_url=values["webhook_url"], options=values.get("options"),
+                target_formats=values.get("target_formats"),
             )
         return Response({
             "session_id": str(owner.session.pk) if owner.session else None,
@@ -274,6 +311,37 @@ class ConversionDetailApi(APIView):
         conversion = selectors.conversion_get_for_owner(owner=owner_from_request(request),
                                                         conversion_id=conversion_id)
         return Response(ConversionOutputSerializer(conversion).data)
+
+
+class ConversionAgainApi(APIView):
+    """"Convert again to …": a new job from the stored source of one of the caller's conversions."""
+
+    class InputSerializer(serializers.Serializer):
+        target_format = serializers.CharField(max_length=16)
+        quality = serializers.CharField(max_length=16, required=False,
+                                        help_text="default: the earlier conversion's quality")
+        use_credit = serializers.BooleanField(required=False, default=False)
+        transaction_id = serializers.UUIDField(required=False, allow_null=True)
+        session_id = serializers.UUIDField(required=False, allow_null=True)
+
+    @extend_schema(parameters=[SESSION_PARAM, IDEMPOTENCY_KEY_PARAMETER], request=InputSerializer,
+                   responses={202: ConvertApi.OutputSerializer})
+    @idempotent
+    def post(self, request, conversion_id):
+        owner = owner_from_request(request)
+        conversion = selectors.conversion_get_for_owner(owner=owner, conversion_id=conversion_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        again = services.conversion_request_again(
+            owner=owner, conversion=conversion, target_format=values["target_format"],
+            quality=values.get("quality"), use_credit=values["use_credit"],
+            transaction_id=values.get("transaction_id"))
+        return Response({
+            "session_id": str(owner.session.pk) if owner.session else None,
+            "batch_id": str(again.batch_id),
+            "conversions": ConversionOutputSerializer([again], many=True).data,
+        }, status=status.HTTP_202_ACCEPTED)
 
 
 class ConversionCancelApi(APIView):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.owners import Owner
 from anclora.core.errors import ApplicationError
 
+from .catalog import family_of
 from .engines.registry import default_registry
 from .models import Conversion
 
@@ -46,6 +48,53 @@ def queue_status(*, now=None) -> dict:
         "average_wait_time_minutes": round(wait.total_seconds() / 60, 2) if wait else 0.0,
         "server_load": load_label(depth_per_worker),
     }
+
+
+DURATION_SAMPLE = 200  # latest completed jobs the averages are taken from
+DURATION_WINDOW = timedelta(days=7)
+
+
+def conversion_average_durations(*, now=None) -> dict:
+    """Average run time in seconds of the latest completed jobs (the last DURATION_SAMPLE within
+    DURATION_WINDOW), per family of their source format, and over all of them under the key None.
+    {} when no job has completed lately."""
+    now = now or timezone.now()
+    rows = (Conversion.objects.filter(status=Conversion.Status.COMPLETED, started_at__isnull=False,
+                                      finished_at__isnull=False, finished_at__gte=now - DURATION_WINDOW)
+            .order_by("-finished_at").values_list("original_format", "started_at", "finished_at")[:DURATION_SAMPLE])
+    totals: dict = {}
+    for fmt, start, end in rows:
+        seconds = max((end - start).total_seconds(), 0.0)
+        for key in (family_of(fmt), None):
+            total, n = totals.get(key, (0.0, 0))
+            totals[key] = (total + seconds, n + 1)
+    return {key: total / n for key, (total, n) in totals.items()}
+
+
+def conversion_queue_estimate(*, conversion: Conversion, averages: dict | None = None) -> dict | None:
+    """For a queued job: its place in the queue (1 = next) and the expected seconds until it is
+    done, from the jobs ahead of it (queued earlier on its queue, every queued priority job when it
+    is not one, and the running ones), each counted at its family's recent average run time, shared
+    among the workers, plus its own. None for a job not queued; estimated_seconds is None while no
+    job has completed lately (nothing real to go by)."""
+    if conversion.status != Conversion.Status.PENDING:
+        return None
+    averages = conversion_average_durations() if averages is None else averages
+    same_queue_earlier = Q(priority=conversion.priority, queued_at__lt=conversion.queued_at)
+    ahead_filter = same_queue_earlier | Q(priority=True) if not conversion.priority else same_queue_earlier
+    ahead = list(Conversion.objects.filter(Q(status=Conversion.Status.PENDING) & ahead_filter)
+                 .exclude(pk=conversion.pk).values_list("original_format", flat=True))
+    running = list(Conversion.objects.filter(status=Conversion.Status.PROCESSING)
+                   .values_list("original_format", flat=True))
+    estimate = None
+    if averages:
+        def duration(fmt):
+            return averages.get(family_of(fmt), averages[None])
+
+        workers = max(settings.CONVERSION_WORKERS, 1)
+        wait = sum(duration(fmt) for fmt in ahead + running) / workers
+        estimate = max(1, math.ceil(wait + duration(conversion.original_format)))
+    return {"position": len(ahead) + 1, "estimated_seconds": estimate}
 
 
 def load_label(depth_per_worker: float) -> str:

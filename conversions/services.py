@@ -21,6 +21,7 @@ from anclora.core import events
 from anclora.core.errors import ApplicationError
 from storage import services as storage_services
 from storage.models import StoredFile
+from storage.selectors import stored_file_is_available
 
 from . import catalog
 from .authorization import PlannedConversion, get_authorizer
@@ -131,26 +132,33 @@ def conversion_request(
     transaction_id=None,
     webhook_url: str = "",
     options: dict | None = None,
+    target_formats: list[str] | None = None,
 ) -> list[Conversion]:
     """Validate every file first (nothing is stored if one is refused), then store and enqueue.
 
     ``options``: per-pair options (``catalog.options``), checked for each file's pair.
+    ``target_formats``: one target per upload, in order (a batch whose files go to different
+    formats); without it every file goes to ``target_format``.
     """
     if not uploads:
         raise ApplicationError(_("No se ha enviado ningún archivo."), code="no_file",
                                details={"file": [_("Este campo es obligatorio.")]})
-    target = _validate_target(target_format)
+    if target_formats and len(target_formats) != len(uploads):
+        message = _("Indica un formato de destino por archivo (%(n)d archivos).") % {"n": len(uploads)}
+        raise ApplicationError(message, code="invalid_target_formats", details={"target_formats": [message]})
+    targets = [_validate_target(fmt) for fmt in (target_formats or [target_format] * len(uploads))]
     quality = _validate_quality(quality)
     if webhook_url and not webhook_url_allowed(webhook_url):
         raise ApplicationError(_("webhook_url debe ser una URL http(s) pública."), code="invalid_webhook_url",
                                details={"webhook_url": [_("Solo se admiten direcciones http(s) públicas.")]})
     authorizer = get_authorizer()
     max_bytes = max_upload_bytes_for(owner=owner, use_credit=use_credit, transaction_id=transaction_id)
-    sources = [_inspect(upload, target, max_bytes) for upload in uploads]
-    params = [conversion_options_validate(source=source, target=target, options=options) for source in sources]
+    sources = [_inspect(upload, target, max_bytes) for upload, target in zip(uploads, targets, strict=True)]
+    params = [conversion_options_validate(source=source, target=target, options=options)
+              for source, target in zip(sources, targets, strict=True)]
     planned = [PlannedConversion(source_format=source, target_format=target, size_bytes=upload.size,
                                  quality=quality, name=upload.name)
-               for upload, source in zip(uploads, sources, strict=True)]
+               for upload, source, target in zip(uploads, sources, targets, strict=True)]
 
     batch_id = uuid.uuid4()
     created: list[Conversion] = []
@@ -158,7 +166,7 @@ def conversion_request(
         # Decide and consume first: a refusal (402) rolls back before any file is stored.
         auth = authorizer.authorize(owner=owner, planned=planned, use_credit=use_credit,
                                     transaction_id=transaction_id)
-        for upload, source, pair_params in zip(uploads, sources, params, strict=True):
+        for upload, source, target, pair_params in zip(uploads, sources, targets, params, strict=True):
             stored = storage_services.stored_file_create(
                 owner=owner, path=upload.path, kind=StoredFile.Kind.ORIGINAL,
                 original_filename=upload.name, file_format=source,
@@ -174,6 +182,54 @@ def conversion_request(
             transaction.on_commit(lambda c=conversion: conversion_enqueue(conversion=c))
         auth.attach(created)
     return created
+
+
+def conversion_request_again(
+    *,
+    owner: Owner,
+    conversion: Conversion,
+    target_format: str,
+    quality: str | None = None,
+    use_credit: bool = False,
+    transaction_id=None,
+) -> Conversion:
+    """"Convert again to …": a new job from the stored source of an earlier one (no new upload),
+    in the same batch (its zip holds both). The source must still be stored (410 when its owner
+    deleted it or it expired); price and payment as for a new upload."""
+    target = _validate_target(target_format)
+    quality = _validate_quality(quality or conversion.quality)
+    stored = conversion.source
+    if not stored_file_is_available(stored):
+        message = _("El archivo original ya no está disponible (eliminado o caducado): súbelo de nuevo.")
+        raise ApplicationError(message, code="source_gone", status=410, details={"conversion_id": [message]})
+    source = conversion.original_format
+    if source == target:
+        raise ApplicationError(_("El archivo ya está en ese formato."), code="same_format",
+                               details={"target_format": [target]})
+    if not catalog.pair_supported(source, target):
+        raise ApplicationError(
+            _("No se puede convertir de %(src)s a %(dst)s.") % {"src": source, "dst": target},
+            code="unsupported_pair", details={"target_format": [f"{source}->{target}"]},
+        )
+    max_bytes = max_upload_bytes_for(owner=owner, use_credit=use_credit, transaction_id=transaction_id)
+    if stored.size > max_bytes:
+        raise ApplicationError(
+            _("El archivo supera el tamaño máximo de tu plan (%(mb)d MB).") % {"mb": max_bytes // MB},
+            code="file_too_large", status=413, details={"file": [stored.original_filename]},
+        )
+    planned = [PlannedConversion(source_format=source, target_format=target, size_bytes=stored.size,
+                                 quality=quality, name=stored.original_filename)]
+    with transaction.atomic():
+        auth = get_authorizer().authorize(owner=owner, planned=planned, use_credit=use_credit,
+                                          transaction_id=transaction_id)
+        again = Conversion.objects.create(
+            **owner.fields(), batch_id=conversion.batch_id, source=stored, original_format=source,
+            target_format=target, conversion_type=conversion_type(source, target), quality=quality,
+            paid_by=auth.paid_by, priority=auth.priority,
+        )
+        transaction.on_commit(lambda: conversion_enqueue(conversion=again))
+        auth.attach([again])
+    return again
 
 
 def _lease() -> timedelta:

@@ -13,5 +13,6 @@ urlpatterns = [
     path("batch/<uuid:batch_id>/download", api.BatchDownloadApi.as_view(), name="batch-download"),
     path("<uuid:conversion_id>", api.ConversionDetailApi.as_view(), name="detail"),
     path("<uuid:conversion_id>/download", api.ConversionDownloadApi.as_view(), name="download"),
+    path("<uuid:conversion_id>/convert-again", api.ConversionAgainApi.as_view(), name="convert-again"),
     path("<uuid:conversion_id>/cancel", api.ConversionCancelApi.as_view(), name="cancel"),
 ]
