@@ -346,15 +346,9 @@ PROGRESS_SAVE_MIN_STEP = env.int("PROGRESS_SAVE_MIN_STEP", default=2)
 PROGRESS_SAVE_MIN_INTERVAL = env.float("PROGRESS_SAVE_MIN_INTERVAL", default=0.5)
 # Conversion engines (dotted class paths; conversions/engines/registry.py): the registry asks each
 # whether it is installed and which pairs it converts; the best-priority one serves a pair, the next
-# one is the fallback.
-CONVERSION_ENGINES = [
-    "conversions.engines.pillow.PillowEngine",
-    "conversions.engines.ffmpeg.FFmpegEngine",
-    "conversions.engines.libreoffice.LibreOfficeEngine",
-    "conversions.engines.pandoc.PandocEngine",
-    "conversions.engines.pymupdf.PyMuPDFEngine",
-    "conversions.engines.tabular.TabularEngine",
-]
+# one is the fallback. Unset, the registry's DEFAULT_ENGINES (every engine shipped) apply; a list
+# here replaces them (e.g. CONVERSION_ENGINES=conversions.engines.pillow.PillowEngine,...).
+CONVERSION_ENGINES = env.list("CONVERSION_ENGINES", default=None)
 # Workers consuming conversions (for the queue's load estimate; remote control may be off).
 # Who pays for conversions (see conversions/authorization.py); billing replaces it.
 CONVERSION_AUTHORIZER = "billing.entitlements.EntitlementAuthorizer"
