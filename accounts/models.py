@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class UserManager(BaseUserManager):
@@ -33,32 +34,32 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(_("email"), max_length=254)
-    first_name = models.CharField(_("nombre"), max_length=150, blank=True)
+    first_name = models.CharField(pgettext_lazy("persona", "nombre"), max_length=150, blank=True)
     last_name = models.CharField(_("apellidos"), max_length=150, blank=True)
 
     # Rewards: total_points is the spendable balance, lifetime_points what was ever earned.
-    total_points = models.IntegerField(default=0)
-    lifetime_points = models.IntegerField(default=0)
-    level = models.PositiveSmallIntegerField(default=1)
-    current_streak = models.IntegerField(default=0)
-    longest_streak = models.IntegerField(default=0)
-    last_active_date = models.DateField(null=True, blank=True)
-    conversion_credits = models.IntegerField(default=0)
+    total_points = models.IntegerField(_("puntos totales"), default=0)
+    lifetime_points = models.IntegerField(_("puntos históricos"), default=0)
+    level = models.PositiveSmallIntegerField(_("nivel"), default=1)
+    current_streak = models.IntegerField(_("racha actual"), default=0)
+    longest_streak = models.IntegerField(_("racha más larga"), default=0)
+    last_active_date = models.DateField(_("último día activo"), null=True, blank=True)
+    conversion_credits = models.IntegerField(_("créditos de conversión"), default=0)
 
-    language = models.CharField(max_length=8, default="es", choices=[("es", "Español"), ("en", "English")])
-    time_zone = models.CharField(max_length=64, default="Europe/Madrid")
+    language = models.CharField(_("idioma"), max_length=8, default="es", choices=[("es", "Español"), ("en", "English")])
+    time_zone = models.CharField(_("zona horaria"), max_length=64, default="Europe/Madrid")
 
-    is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False)
-    date_joined = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(_("activo"), default=True)
+    is_staff = models.BooleanField(_("es personal"), default=False)
+    date_joined = models.DateTimeField(_("fecha de alta"), default=timezone.now)
 
     # E-mail verification (accounts/verification.py): null until the address is confirmed; an
     # address being changed to waits in pending_email until its link is opened.
     email_verified_at = models.DateTimeField(_("email verificado"), null=True, blank=True)
     pending_email = models.EmailField(_("email pendiente de verificar"), max_length=254, blank=True)
-    email_verification_sent_at = models.DateTimeField(null=True, blank=True)
+    email_verification_sent_at = models.DateTimeField(_("verificación enviada el"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -106,15 +107,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class SubscriptionPlan(models.Model):
-    slug = models.SlugField(unique=True)
-    name = models.CharField(max_length=64)
-    retention_hours = models.PositiveIntegerField()
-    monthly_conversions = models.PositiveIntegerField(null=True, blank=True, help_text=_("vacío = ilimitado"))
-    max_file_size_mb = models.PositiveIntegerField()
-    priority_queue = models.BooleanField(default=False)
-    price_eur = models.DecimalField(max_digits=8, decimal_places=2)
-    sort_order = models.PositiveSmallIntegerField(default=0)
-    is_active = models.BooleanField(default=True)
+    slug = models.SlugField(_("identificador"), unique=True)
+    name = models.CharField(_("nombre"), max_length=64)
+    retention_hours = models.PositiveIntegerField(_("horas de retención"))
+    monthly_conversions = models.PositiveIntegerField(_("conversiones al mes"), null=True, blank=True,
+                                                      help_text=_("vacío = ilimitado"))
+    max_file_size_mb = models.PositiveIntegerField(_("tamaño máximo (MB)"))
+    priority_queue = models.BooleanField(_("cola prioritaria"), default=False)
+    price_eur = models.DecimalField(_("precio (EUR)"), max_digits=8, decimal_places=2)
+    sort_order = models.PositiveSmallIntegerField(_("orden"), default=0)
+    is_active = models.BooleanField(_("activo"), default=True)
 
     class Meta:
         ordering = ["sort_order"]
@@ -139,12 +141,13 @@ class UserSubscription(models.Model):
         CANCELLED = "cancelled", _("cancelada")
         EXPIRED = "expired", _("caducada")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="subscriptions")
-    plan = models.ForeignKey(SubscriptionPlan, on_delete=models.PROTECT, related_name="subscriptions")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    current_period_start = models.DateTimeField()
-    current_period_end = models.DateTimeField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(User, verbose_name=_("usuario"), on_delete=models.CASCADE, related_name="subscriptions")
+    plan = models.ForeignKey(SubscriptionPlan, verbose_name=_("plan"), on_delete=models.PROTECT,
+                             related_name="subscriptions")
+    status = models.CharField(_("estado"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    current_period_start = models.DateTimeField(_("inicio del periodo"))
+    current_period_end = models.DateTimeField(_("fin del periodo"))
+    created_at = models.DateTimeField(_("creado el"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("suscripción")
@@ -164,13 +167,14 @@ class UserSubscription(models.Model):
 
 
 class AnonymousSession(models.Model):
-    session_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+    session_id = models.UUIDField(_("id de sesión"), primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(_("creado el"), auto_now_add=True, db_index=True)
+    last_seen = models.DateTimeField(_("visto por última vez"), default=timezone.now, db_index=True)
     adopted_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="adopted_sessions"
+        User, verbose_name=_("adoptada por"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="adopted_sessions",
     )
-    adopted_at = models.DateTimeField(null=True, blank=True)
+    adopted_at = models.DateTimeField(_("adoptada el"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("sesión anónima")
@@ -193,13 +197,13 @@ class CreditLedgerEntry(models.Model):
     """One change of a user's conversion credits; `User.conversion_credits` moves only with a row here
     (accounts.credits is the only writer). The key makes every change apply at most once."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="credit_entries")
+    user = models.ForeignKey(User, verbose_name=_("usuario"), on_delete=models.CASCADE, related_name="credit_entries")
     delta = models.IntegerField(_("créditos"))
     balance_after = models.IntegerField(_("saldo después"))
     reason = models.CharField(_("motivo"), max_length=32, choices=CreditReason.choices)
-    idempotency_key = models.CharField(max_length=128)
-    subject_type = models.CharField(max_length=32, blank=True)
-    subject_id = models.CharField(max_length=64, blank=True)
+    idempotency_key = models.CharField(_("clave de idempotencia"), max_length=128)
+    subject_type = models.CharField(_("tipo de objeto"), max_length=32, blank=True)
+    subject_id = models.CharField(_("id del objeto"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("fecha"), default=timezone.now)
 
     class Meta:

@@ -20,7 +20,20 @@ class ApiKey(AbstractAPIKey):
 
     is_api_key = True  # anclora.core.permissions.IsVerifiedStaff refuses staff actions to keys
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    # The library's fields, redeclared unchanged in the database but with Spanish labels and help
+    # (translated in locale/en): the library ships English only, which the Spanish admin showed as is.
+    id = models.CharField(_("ID"), max_length=150, unique=True, primary_key=True, editable=False)
+    prefix = models.CharField(_("prefijo"), max_length=8, unique=True, editable=False)
+    hashed_key = models.CharField(_("clave cifrada"), max_length=150, editable=False)
+    created = models.DateTimeField(_("creada el"), auto_now_add=True, db_index=True)
+    name = models.CharField(_("nombre"), max_length=50, blank=False, default=None,
+                            help_text=_("Un nombre libre para la clave (no tiene que ser único)."))
+    revoked = models.BooleanField(_("revocada"), blank=True, default=False,
+                                  help_text=_("Una clave revocada deja de funcionar (no se puede deshacer)."))
+    expiry_date = models.DateTimeField(_("caduca el"), blank=True, null=True,
+                                       help_text=_("Cuando la clave caduca deja de funcionar."))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("usuario"), on_delete=models.CASCADE,
+                             related_name="api_keys")
     scopes = models.JSONField(_("permisos"), default=list)
     last_used_at = models.DateTimeField(_("último uso"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revocada el"), null=True, blank=True)

@@ -26,26 +26,32 @@ class ConversionTransaction(BaseModel):
         FAILED = "failed", _("fallida")
         REFUNDED = "refunded", _("reembolsada")
 
-    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="transactions")
-    session = models.ForeignKey(AnonymousSession, null=True, blank=True, on_delete=models.SET_NULL,
+    user = models.ForeignKey(User, verbose_name=_("usuario"), null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="transactions")
+    session = models.ForeignKey(AnonymousSession, verbose_name=_("sesión"), null=True, blank=True,
+                                on_delete=models.SET_NULL,
                                 related_name="transactions")
-    amount = models.DecimalField(max_digits=10, decimal_places=2)
-    currency = models.CharField(max_length=3, default="EUR")
-    conversion_details = models.JSONField(default=dict)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
-    provider = models.CharField(max_length=16, default="stripe")
-    stripe_payment_intent_id = models.CharField(max_length=255, unique=True)
+    amount = models.DecimalField(_("importe"), max_digits=10, decimal_places=2)
+    currency = models.CharField(_("moneda"), max_length=3, default="EUR")
+    conversion_details = models.JSONField(_("detalles de la conversión"), default=dict)
+    status = models.CharField(_("estado"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    provider = models.CharField(_("proveedor"), max_length=16, default="stripe")
+    stripe_payment_intent_id = models.CharField(_("id de PaymentIntent en Stripe"), max_length=255, unique=True)
     # dj-stripe's copy of the PaymentIntent as last re-read from Stripe (none in the offline test mode).
-    djstripe_payment_intent = models.ForeignKey("djstripe.PaymentIntent", null=True, blank=True,
+    djstripe_payment_intent = models.ForeignKey("djstripe.PaymentIntent",
+                                                verbose_name=_("PaymentIntent de Stripe (dj-stripe)"), null=True,
+                                                blank=True,
                                                 on_delete=models.SET_NULL, related_name="+")
     # Unique per owner (see Meta.constraints): one caller cannot take another's key.
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
-    refunded_amount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
-    stripe_refund_id = models.CharField(max_length=255, blank=True)
-    consumed_by = models.ForeignKey("conversions.Conversion", null=True, blank=True, on_delete=models.SET_NULL,
+    idempotency_key = models.CharField(_("clave de idempotencia"), max_length=255, null=True, blank=True)
+    refunded_amount = models.DecimalField(_("importe reembolsado"), max_digits=10, decimal_places=2,
+                                          default=Decimal("0.00"))
+    stripe_refund_id = models.CharField(_("id de reembolso en Stripe"), max_length=255, blank=True)
+    consumed_by = models.ForeignKey("conversions.Conversion", verbose_name=_("consumido por"), null=True, blank=True,
+                                    on_delete=models.SET_NULL,
                                     related_name="+")
-    completed_at = models.DateTimeField(null=True, blank=True)
-    refunded_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(_("completado el"), null=True, blank=True)
+    refunded_at = models.DateTimeField(_("reembolsado el"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -78,19 +84,21 @@ class ConversionTransaction(BaseModel):
 class TransactionItem(models.Model):
     """One priced file of a payment; consumed by exactly one conversion (given back if it fails)."""
 
-    transaction = models.ForeignKey(ConversionTransaction, on_delete=models.CASCADE, related_name="items")
-    position = models.PositiveSmallIntegerField()
-    name = models.CharField(max_length=255, blank=True)
-    source_format = models.CharField(max_length=16)
-    target_format = models.CharField(max_length=16)
-    quality = models.CharField(max_length=16)
-    file_size_mb = models.DecimalField(max_digits=10, decimal_places=2)
-    size_category = models.CharField(max_length=16)
-    amount = models.DecimalField(max_digits=10, decimal_places=2)
-    consumed_by = models.OneToOneField("conversions.Conversion", null=True, blank=True, on_delete=models.SET_NULL,
+    transaction = models.ForeignKey(ConversionTransaction, verbose_name=_("transacción"), on_delete=models.CASCADE,
+                                    related_name="items")
+    position = models.PositiveSmallIntegerField(_("posición"))
+    name = models.CharField(_("nombre"), max_length=255, blank=True)
+    source_format = models.CharField(_("formato de origen"), max_length=16)
+    target_format = models.CharField(_("formato de destino"), max_length=16)
+    quality = models.CharField(_("calidad"), max_length=16)
+    file_size_mb = models.DecimalField(_("tamaño (MB)"), max_digits=10, decimal_places=2)
+    size_category = models.CharField(_("categoría de tamaño"), max_length=16)
+    amount = models.DecimalField(_("importe"), max_digits=10, decimal_places=2)
+    consumed_by = models.OneToOneField("conversions.Conversion", verbose_name=_("consumido por"), null=True,
+                                       blank=True, on_delete=models.SET_NULL,
                                        related_name="+")
     # Set with consumed_by and cleared only by a give-back (a deleted conversion does not free the item).
-    consumed_at = models.DateTimeField(null=True, blank=True)
+    consumed_at = models.DateTimeField(_("consumido el"), null=True, blank=True)
 
     class Meta:
         ordering = ["transaction", "position"]
@@ -114,10 +122,10 @@ class AnonymousAllowanceUse(models.Model):
     row is locked while an allowance is decided; `count` moves with F() (give-backs included).
     """
 
-    address_hash = models.CharField(max_length=64)
-    month = models.DateField()
-    count = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    address_hash = models.CharField(_("huella de la dirección"), max_length=64)
+    month = models.DateField(_("mes"))
+    count = models.PositiveIntegerField(_("cantidad"), default=0)
+    updated_at = models.DateTimeField(_("actualizado el"), auto_now=True)
 
     class Meta:
         verbose_name = _("cuota anónima por dirección")
@@ -139,16 +147,20 @@ class ConversionCharge(models.Model):
         CREDIT = "credit", _("crédito")
         PAYMENT = "payment", _("pago")
 
-    conversion = models.OneToOneField("conversions.Conversion", on_delete=models.CASCADE, related_name="charge")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    transaction = models.ForeignKey(ConversionTransaction, null=True, blank=True, on_delete=models.SET_NULL,
+    conversion = models.OneToOneField("conversions.Conversion", verbose_name=_("conversión"),
+                                      on_delete=models.CASCADE, related_name="charge")
+    kind = models.CharField(_("pagado con"), max_length=16, choices=Kind.choices)
+    transaction = models.ForeignKey(ConversionTransaction, verbose_name=_("transacción"), null=True, blank=True,
+                                    on_delete=models.SET_NULL,
                                     related_name="charges")
-    item = models.ForeignKey(TransactionItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    refunded = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    refunded_at = models.DateTimeField(null=True, blank=True)
+    item = models.ForeignKey(TransactionItem, verbose_name=_("línea"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    refunded = models.BooleanField(_("reembolsado"), default=False)
+    created_at = models.DateTimeField(_("creado el"), auto_now_add=True, db_index=True)
+    refunded_at = models.DateTimeField(_("reembolsado el"), null=True, blank=True)
     # An anonymous allowance charge also counts for the caller's address (given back with it).
-    anonymous_use = models.ForeignKey(AnonymousAllowanceUse, null=True, blank=True, on_delete=models.SET_NULL,
+    anonymous_use = models.ForeignKey(AnonymousAllowanceUse, verbose_name=_("uso anónimo"), null=True, blank=True,
+                                      on_delete=models.SET_NULL,
                                       related_name="+")
 
     class Meta:
@@ -166,11 +178,11 @@ class ConversionCharge(models.Model):
 class StripeEvent(models.Model):
     """Every webhook event, stored once (its effect is applied in the same transaction)."""
 
-    event_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100, db_index=True)
-    payload = models.JSONField()
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    event_id = models.CharField(_("id del evento"), max_length=255, unique=True)
+    type = models.CharField(_("tipo"), max_length=100, db_index=True)
+    payload = models.JSONField(_("contenido"))
+    received_at = models.DateTimeField(_("recibido el"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("procesado el"), null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -182,9 +194,10 @@ class StripeEvent(models.Model):
 
 
 class BillingCustomer(models.Model):
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="billing_customer")
-    stripe_customer_id = models.CharField(max_length=255, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.OneToOneField(User, verbose_name=_("usuario"), on_delete=models.CASCADE,
+                                related_name="billing_customer")
+    stripe_customer_id = models.CharField(_("id de cliente en Stripe"), max_length=255, unique=True)
+    created_at = models.DateTimeField(_("creado el"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("cliente de Stripe")
@@ -202,14 +215,15 @@ class StripeSubscription(models.Model):
         ACTIVE = "active", _("activa")
         CANCELED = "canceled", _("cancelada")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="stripe_subscriptions")
-    plan = models.ForeignKey(SubscriptionPlan, on_delete=models.PROTECT, related_name="+")
-    stripe_subscription_id = models.CharField(max_length=255, unique=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.INCOMPLETE)
-    cancel_at_period_end = models.BooleanField(default=False)
-    current_period_end = models.DateTimeField(null=True, blank=True)
-    applied_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(User, verbose_name=_("usuario"), on_delete=models.CASCADE,
+                             related_name="stripe_subscriptions")
+    plan = models.ForeignKey(SubscriptionPlan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="+")
+    stripe_subscription_id = models.CharField(_("id de suscripción en Stripe"), max_length=255, unique=True)
+    status = models.CharField(_("estado"), max_length=16, choices=Status.choices, default=Status.INCOMPLETE)
+    cancel_at_period_end = models.BooleanField(_("cancela al final del periodo"), default=False)
+    current_period_end = models.DateTimeField(_("fin del periodo"), null=True, blank=True)
+    applied_at = models.DateTimeField(_("aplicada el"), null=True, blank=True)
+    created_at = models.DateTimeField(_("creado el"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -24,36 +24,39 @@ class Conversion(BaseModel):
 
     ACTIVE_STATUSES = (Status.PENDING, Status.PROCESSING)
 
-    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE,
+    user = models.ForeignKey(User, verbose_name=_("usuario"), null=True, blank=True, on_delete=models.CASCADE,
                              related_name="conversions")
-    session = models.ForeignKey(AnonymousSession, null=True, blank=True, on_delete=models.CASCADE,
+    session = models.ForeignKey(AnonymousSession, verbose_name=_("sesión"), null=True, blank=True,
+                                on_delete=models.CASCADE,
                                 related_name="conversions")
-    batch_id = models.UUIDField(db_index=True)
-    source = models.ForeignKey(StoredFile, on_delete=models.PROTECT, related_name="conversions_as_source")
-    output = models.ForeignKey(StoredFile, null=True, blank=True, on_delete=models.SET_NULL,
+    batch_id = models.UUIDField(_("id del lote"), db_index=True)
+    source = models.ForeignKey(StoredFile, verbose_name=_("archivo de origen"), on_delete=models.PROTECT,
+                               related_name="conversions_as_source")
+    output = models.ForeignKey(StoredFile, verbose_name=_("archivo resultante"), null=True, blank=True,
+                               on_delete=models.SET_NULL,
                                related_name="conversions_as_output")
-    original_format = models.CharField(max_length=16)
-    target_format = models.CharField(max_length=16)
-    conversion_type = models.CharField(max_length=32)
-    quality = models.CharField(max_length=16, choices=Quality.choices, default=Quality.STANDARD)
-    options = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING,
+    original_format = models.CharField(_("formato original"), max_length=16)
+    target_format = models.CharField(_("formato de destino"), max_length=16)
+    conversion_type = models.CharField(_("tipo de conversión"), max_length=32)
+    quality = models.CharField(_("calidad"), max_length=16, choices=Quality.choices, default=Quality.STANDARD)
+    options = models.JSONField(_("opciones"), default=dict, blank=True)
+    status = models.CharField(_("estado"), max_length=16, choices=Status.choices, default=Status.PENDING,
                               db_index=True)
-    progress = models.PositiveSmallIntegerField(default=0)
-    engine = models.CharField(max_length=32, blank=True)
-    error_message = models.CharField(max_length=500, blank=True)
-    error_code = models.CharField(max_length=64, blank=True)
+    progress = models.PositiveSmallIntegerField(_("progreso"), default=0)
+    engine = models.CharField(_("motor"), max_length=32, blank=True)
+    error_message = models.CharField(_("mensaje de error"), max_length=500, blank=True)
+    error_code = models.CharField(_("código de error"), max_length=64, blank=True)
     # The numbers in the failure message (conversions/failures.py renders it in the reader's language).
-    error_params = models.JSONField(default=dict, blank=True)
-    paid_by = models.CharField(max_length=16, blank=True,
-                               help_text=_("allowance / credit / payment"))
-    priority = models.BooleanField(default=False)
-    webhook_url = models.URLField(blank=True)
-    queued_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    error_params = models.JSONField(_("parámetros del error"), default=dict, blank=True)
+    paid_by = models.CharField(_("pagado con"), max_length=16, blank=True,
+                               help_text=_("allowance (cuota del plan), credit (crédito) o payment (pago)"))
+    priority = models.BooleanField(_("prioridad"), default=False)
+    webhook_url = models.URLField(_("URL del webhook"), blank=True)
+    queued_at = models.DateTimeField(_("en cola desde"), auto_now_add=True)
+    started_at = models.DateTimeField(_("empezada el"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("terminada el"), null=True, blank=True)
+    lease_expires_at = models.DateTimeField(_("reserva caduca el"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
 
     class Meta:
         verbose_name = _("conversión")

@@ -25,14 +25,15 @@ class RewardAction(models.TextChoices):
 class UserReward(models.Model):
     """One line of the point ledger. Balances on User move only together with a row here."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rewards")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("usuario"), on_delete=models.CASCADE,
+                             related_name="rewards")
     action = models.CharField(_("acción"), max_length=32, choices=RewardAction.choices)
     points = models.IntegerField(_("puntos"), help_text=_("negativo en los canjes"))
-    idempotency_key = models.CharField(max_length=128)
-    subject_type = models.CharField(max_length=32, blank=True)
-    subject_id = models.CharField(max_length=64, blank=True)
+    idempotency_key = models.CharField(_("clave de idempotencia"), max_length=128)
+    subject_type = models.CharField(_("tipo de objeto"), max_length=32, blank=True)
+    subject_id = models.CharField(_("id del objeto"), max_length=64, blank=True)
     # For payment rows: the amount the points were computed from (statistics.total_spent_eur).
-    amount_eur = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    amount_eur = models.DecimalField(_("importe (EUR)"), max_digits=12, decimal_places=2, null=True, blank=True)
     created_at = models.DateTimeField(_("fecha"), default=timezone.now)
 
     class Meta:
@@ -60,13 +61,14 @@ class HeldReward(models.Model):
     """Points an account would have earned while its e-mail was not verified: kept here, outside the
     ledger and the balances, and credited as one ledger row (EMAIL_VERIFIED) when it verifies."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="held_rewards")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("usuario"), on_delete=models.CASCADE,
+                             related_name="held_rewards")
     action = models.CharField(_("acción"), max_length=32, choices=RewardAction.choices)
     points = models.PositiveIntegerField(_("puntos"))
-    idempotency_key = models.CharField(max_length=128)
-    subject_type = models.CharField(max_length=32, blank=True)
-    subject_id = models.CharField(max_length=64, blank=True)
-    amount_eur = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    idempotency_key = models.CharField(_("clave de idempotencia"), max_length=128)
+    subject_type = models.CharField(_("tipo de objeto"), max_length=32, blank=True)
+    subject_id = models.CharField(_("id del objeto"), max_length=64, blank=True)
+    amount_eur = models.DecimalField(_("importe (EUR)"), max_digits=12, decimal_places=2, null=True, blank=True)
     created_at = models.DateTimeField(_("fecha"), default=timezone.now)
     credited_at = models.DateTimeField(_("abonado"), null=True, blank=True)
 
@@ -93,11 +95,12 @@ class PeriodPoints(models.Model):
         WEEK = "week", _("semana")
         MONTH = "month", _("mes")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="period_points")
-    period = models.CharField(max_length=8, choices=Period.choices)
-    period_start = models.DateField(help_text=_("lunes (semana) o día 1 (mes), en UTC"))
-    points = models.PositiveIntegerField(default=0)
-    user_joined = models.DateTimeField(help_text=_("copia de date_joined: desempate estable"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("usuario"), on_delete=models.CASCADE,
+                             related_name="period_points")
+    period = models.CharField(_("periodo"), max_length=8, choices=Period.choices)
+    period_start = models.DateField(_("inicio del periodo"), help_text=_("lunes (semana) o día 1 (mes), en UTC"))
+    points = models.PositiveIntegerField(_("puntos"), default=0)
+    user_joined = models.DateTimeField(_("alta del usuario"), help_text=_("copia de date_joined: desempate estable"))
 
     class Meta:
         verbose_name = _("puntos del periodo")
@@ -128,14 +131,14 @@ class Achievement(models.Model):
         EPIC = "epic", _("épico")
         LEGENDARY = "legendary", _("legendario")
 
-    id = models.SlugField(primary_key=True, max_length=64)
+    id = models.SlugField(_("ID"), primary_key=True, max_length=64)
     name = models.CharField(_("nombre"), max_length=100)
     description = models.CharField(_("descripción"), max_length=255)
     icon = models.CharField(_("icono"), max_length=16)
     category = models.CharField(_("categoría"), max_length=16, choices=Category.choices)
     points_reward = models.PositiveIntegerField(_("puntos"))
     rarity = models.CharField(_("rareza"), max_length=16, choices=Rarity.choices)
-    sort_order = models.PositiveSmallIntegerField(default=0)
+    sort_order = models.PositiveSmallIntegerField(_("orden"), default=0)
 
     class Meta:
         verbose_name = _("logro")
@@ -147,8 +150,10 @@ class Achievement(models.Model):
 
 
 class UserAchievement(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="achievements")
-    achievement = models.ForeignKey(Achievement, on_delete=models.CASCADE, related_name="unlocks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("usuario"), on_delete=models.CASCADE,
+                             related_name="achievements")
+    achievement = models.ForeignKey(Achievement, verbose_name=_("logro"), on_delete=models.CASCADE,
+                                    related_name="unlocks")
     unlocked_at = models.DateTimeField(_("desbloqueado"), default=timezone.now)
 
     class Meta:
@@ -177,7 +182,7 @@ class WeeklyChallenge(models.Model):
     ends_at = models.DateTimeField(_("termina"))
     target = models.PositiveIntegerField(_("objetivo"))
     points_reward = models.PositiveIntegerField(_("puntos"))
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("creado el"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("desafío semanal")
@@ -195,12 +200,13 @@ class WeeklyChallenge(models.Model):
 
 
 class UserChallengeProgress(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("usuario"), on_delete=models.CASCADE,
                              related_name="challenge_progress")
-    challenge = models.ForeignKey(WeeklyChallenge, on_delete=models.CASCADE, related_name="progress")
+    challenge = models.ForeignKey(WeeklyChallenge, verbose_name=_("desafío"), on_delete=models.CASCADE,
+                                  related_name="progress")
     progress = models.PositiveIntegerField(_("progreso"), default=0)
     completed_at = models.DateTimeField(_("completado"), null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("actualizado el"), auto_now=True)
 
     class Meta:
         verbose_name = _("progreso de desafío")

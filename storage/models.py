@@ -17,22 +17,23 @@ class StoredFile(BaseModel):
         ORIGINAL = "original", _("original")
         CONVERTED = "converted", _("convertido")
 
-    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE,
+    user = models.ForeignKey(User, verbose_name=_("usuario"), null=True, blank=True, on_delete=models.CASCADE,
                              related_name="stored_files")
-    session = models.ForeignKey(AnonymousSession, null=True, blank=True, on_delete=models.CASCADE,
+    session = models.ForeignKey(AnonymousSession, verbose_name=_("sesión"), null=True, blank=True,
+                                on_delete=models.CASCADE,
                                 related_name="stored_files")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    storage_name = models.CharField(max_length=512, unique=True)
-    original_filename = models.CharField(max_length=255)
-    file_format = models.CharField(max_length=16)
-    size = models.BigIntegerField()
-    content_type = models.CharField(max_length=127)
-    checksum = models.CharField(max_length=64, help_text="SHA-256")
-    expires_at = models.DateTimeField(db_index=True)
-    extended_hours = models.PositiveIntegerField(default=0)
-    expiry_notice_sent_at = models.DateTimeField(null=True, blank=True)
-    is_deleted = models.BooleanField(default=False, db_index=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(_("tipo"), max_length=16, choices=Kind.choices)
+    storage_name = models.CharField(_("nombre en el almacenamiento"), max_length=512, unique=True)
+    original_filename = models.CharField(_("nombre original"), max_length=255)
+    file_format = models.CharField(_("formato"), max_length=16)
+    size = models.BigIntegerField(_("tamaño"))
+    content_type = models.CharField(_("tipo de contenido"), max_length=127)
+    checksum = models.CharField(_("suma de comprobación"), max_length=64, help_text="SHA-256")
+    expires_at = models.DateTimeField(_("caduca el"), db_index=True)
+    extended_hours = models.PositiveIntegerField(_("horas ampliadas"), default=0)
+    expiry_notice_sent_at = models.DateTimeField(_("aviso de caducidad enviado el"), null=True, blank=True)
+    is_deleted = models.BooleanField(_("eliminado"), default=False, db_index=True)
+    deleted_at = models.DateTimeField(_("eliminado el"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("archivo")

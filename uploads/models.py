@@ -17,21 +17,22 @@ class ResumableUpload(BaseModel):
         TUS = "tus", "tus"
         S3 = "s3", "S3 multipart"
 
-    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE,
+    user = models.ForeignKey(User, verbose_name=_("usuario"), null=True, blank=True, on_delete=models.CASCADE,
                              related_name="resumable_uploads")
-    session = models.ForeignKey(AnonymousSession, null=True, blank=True, on_delete=models.CASCADE,
+    session = models.ForeignKey(AnonymousSession, verbose_name=_("sesión"), null=True, blank=True,
+                                on_delete=models.CASCADE,
                                 related_name="resumable_uploads")
-    filename = models.CharField(max_length=255)
-    length = models.BigIntegerField(help_text=_("Upload-Length, en bytes"))
-    offset = models.BigIntegerField(default=0, help_text=_("bytes recibidos"))
-    backend = models.CharField(max_length=8, choices=Backend.choices, default=Backend.TUS)
-    path = models.CharField(max_length=512, blank=True, help_text=_("archivo local con los bytes recibidos"))
-    storage_name = models.CharField(max_length=512, blank=True,
+    filename = models.CharField(_("nombre de archivo"), max_length=255)
+    length = models.BigIntegerField(_("longitud"), help_text=_("Upload-Length, en bytes"))
+    offset = models.BigIntegerField(_("desplazamiento"), default=0, help_text=_("bytes recibidos"))
+    backend = models.CharField(_("sistema de subida"), max_length=8, choices=Backend.choices, default=Backend.TUS)
+    path = models.CharField(_("ruta"), max_length=512, blank=True, help_text=_("archivo local con los bytes recibidos"))
+    storage_name = models.CharField(_("nombre en el almacenamiento"), max_length=512, blank=True,
                                     help_text=_("nombre del objeto en el almacenamiento (subida S3)"))
-    s3_upload_id = models.CharField(max_length=1024, blank=True)
-    part_size = models.BigIntegerField(default=0, help_text=_("bytes por parte (subida S3)"))
-    expires_at = models.DateTimeField(db_index=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    s3_upload_id = models.CharField(_("id de subida S3"), max_length=1024, blank=True)
+    part_size = models.BigIntegerField(_("tamaño de parte"), default=0, help_text=_("bytes por parte (subida S3)"))
+    expires_at = models.DateTimeField(_("caduca el"), db_index=True)
+    completed_at = models.DateTimeField(_("completado el"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("subida reanudable")

@@ -15,11 +15,12 @@ class WebhookSecret(BaseModel):
     """The secret that signs every delivery of one owner (a user, or an anonymous session for its
     per-request webhook_url). Shown to the owner, rotatable."""
 
-    user = models.OneToOneField(User, null=True, blank=True, on_delete=models.CASCADE,
+    user = models.OneToOneField(User, verbose_name=_("usuario"), null=True, blank=True, on_delete=models.CASCADE,
                                 related_name="webhook_secret")
-    session = models.OneToOneField(AnonymousSession, null=True, blank=True, on_delete=models.CASCADE,
+    session = models.OneToOneField(AnonymousSession, verbose_name=_("sesión"), null=True, blank=True,
+                                   on_delete=models.CASCADE,
                                    related_name="webhook_secret")
-    secret = models.CharField(max_length=80)
+    secret = models.CharField(_("secreto"), max_length=80)
 
     class Meta:
         verbose_name = _("secreto de webhooks")
@@ -34,11 +35,12 @@ class WebhookSecret(BaseModel):
 
 
 class WebhookEndpoint(BaseModel):
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="webhook_endpoints")
-    url = models.URLField(max_length=2048)
-    events = models.JSONField(default=list, help_text=_("subconjunto de conversion.completed, "
+    user = models.ForeignKey(User, verbose_name=_("usuario"), on_delete=models.CASCADE,
+                             related_name="webhook_endpoints")
+    url = models.URLField(_("URL"), max_length=2048)
+    events = models.JSONField(_("eventos"), default=list, help_text=_("subconjunto de conversion.completed, "
                                                         "conversion.failed, batch.completed"))
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(_("activo"), default=True)
 
     class Meta:
         verbose_name = _("endpoint de webhook")
@@ -55,26 +57,29 @@ class WebhookDelivery(BaseModel):
         SUCCEEDED = "succeeded", _("entregado")
         FAILED = "failed", _("fallido")
 
-    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE,
+    user = models.ForeignKey(User, verbose_name=_("usuario"), null=True, blank=True, on_delete=models.CASCADE,
                              related_name="webhook_deliveries")
-    session = models.ForeignKey(AnonymousSession, null=True, blank=True, on_delete=models.CASCADE,
+    session = models.ForeignKey(AnonymousSession, verbose_name=_("sesión"), null=True, blank=True,
+                                on_delete=models.CASCADE,
                                 related_name="webhook_deliveries")
     # A registered endpoint, or none for a conversion's per-request webhook_url.
-    endpoint = models.ForeignKey(WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE,
+    endpoint = models.ForeignKey(WebhookEndpoint, verbose_name=_("destino"), null=True, blank=True,
+                                 on_delete=models.CASCADE,
                                  related_name="deliveries")
-    url = models.URLField(max_length=2048)
-    event_type = models.CharField(max_length=32, choices=[(e, e) for e in EVENT_TYPES])
-    event_id = models.UUIDField()
-    payload = models.JSONField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    url = models.URLField(_("URL"), max_length=2048)
+    event_type = models.CharField(_("tipo de evento"), max_length=32, choices=[(e, e) for e in EVENT_TYPES])
+    event_id = models.UUIDField(_("id del evento"))
+    payload = models.JSONField(_("contenido"))
+    status = models.CharField(_("estado"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
     # Pending: when the next attempt is due (also the lease of an attempt in flight).
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=300, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    redelivery_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+    next_attempt_at = models.DateTimeField(_("próximo intento"), null=True, blank=True)
+    last_attempt_at = models.DateTimeField(_("último intento"), null=True, blank=True)
+    last_response_code = models.PositiveSmallIntegerField(_("último código de respuesta"), null=True, blank=True)
+    last_error = models.CharField(_("último error"), max_length=300, blank=True)
+    delivered_at = models.DateTimeField(_("entregado el"), null=True, blank=True)
+    redelivery_of = models.ForeignKey("self", verbose_name=_("reenvío de"), null=True, blank=True,
+                                      on_delete=models.SET_NULL,
                                       related_name="redeliveries")
 
     class Meta:
