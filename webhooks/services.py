@@ -129,10 +129,12 @@ def _record(*, event: dict, owner_fields: dict, endpoint: WebhookEndpoint | None
     return delivery
 
 
-def _endpoints_for(user, event_type: str) -> list[WebhookEndpoint]:
+def _endpoints_for(user, event_type: str | None = None) -> list[WebhookEndpoint]:
+    """The user's active endpoints (those that asked for ``event_type`` when given)."""
     if user is None:
         return []
-    return [e for e in WebhookEndpoint.objects.filter(user=user, active=True) if event_type in e.events]
+    return [e for e in WebhookEndpoint.objects.filter(user=user, active=True)
+            if event_type is None or event_type in e.events]
 
 
 def conversion_event_record(*, conversion_id, event_type: str) -> int:
@@ -141,16 +143,19 @@ def conversion_event_record(*, conversion_id, event_type: str) -> int:
     conversion = conversion_selectors.conversion_get(conversion_id=conversion_id)
     if conversion is None:
         return 0
+    active = _endpoints_for(conversion.user)
+    endpoints = [e for e in active if event_type in e.events]
+    if any("batch.completed" in e.events for e in active):
+        batch_id = conversion.batch_id
+        transaction.on_commit(lambda: batch_completed_check(batch_id=batch_id), robust=True)  # never fails the job
+    if not endpoints and not conversion.webhook_url:
+        return 0  # nobody listens: no event to build (most jobs; this runs inside every job's completion)
     finished = conversion.finished_at.timestamp() if conversion.finished_at else ""
     event = _event(event_type, f"{conversion.pk}:{finished}", {"conversion": _conversion_data(conversion)})
     owner_fields = {"user": conversion.user, "session": None if conversion.user_id else conversion.session}
-    recorded = [_record(event=event, owner_fields=owner_fields, endpoint=e, url=e.url)
-                for e in _endpoints_for(conversion.user, event_type)]
+    recorded = [_record(event=event, owner_fields=owner_fields, endpoint=e, url=e.url) for e in endpoints]
     if conversion.webhook_url:
         recorded.append(_record(event=event, owner_fields=owner_fields, endpoint=None, url=conversion.webhook_url))
-    if conversion.user_id:
-        batch_id = conversion.batch_id
-        transaction.on_commit(lambda: batch_completed_check(batch_id=batch_id), robust=True)  # never fails the job
     return sum(1 for d in recorded if d is not None)
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -100,6 +102,21 @@ def _die_with_parent() -> None:
             pass
 
 
+@functools.cache
+def _pdeathsig_prefix() -> tuple[str, ...] | None:
+    """util-linux's ``setpriv --pdeathsig KILL --`` sets the same parent-death signal as
+    ``_die_with_parent`` and then execs the converter. A ``preexec_fn`` makes Python fork the whole
+    worker instead of vfork: ~80 ms per start with a 300 MB heap, against ~9 ms through setpriv."""
+    setpriv = shutil.which("setpriv")
+    if not setpriv or not sys.platform.startswith("linux"):
+        return None
+    try:
+        helptext = subprocess.run([setpriv, "--help"], capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (setpriv, "--pdeathsig", "KILL", "--") if "--pdeathsig" in helptext else None
+
+
 def run(args: list[str], *, timeout: float, cwd: Path, env: Mapping[str, str] | None = None,
         on_line: Callable[[str, str], None] | None = None, check: bool = True,
         max_capture: int = MAX_CAPTURE) -> RunResult:
@@ -116,9 +133,13 @@ def run(args: list[str], *, timeout: float, cwd: Path, env: Mapping[str, str] | 
         raise EngineTimeout(detail="no time left before starting the process")
     started = time.monotonic()
     deadline = started + timeout
+    prefix = _pdeathsig_prefix()
+    if prefix and shutil.which(args[0], path=(env or os.environ).get("PATH")) is None:
+        raise EngineError(code="engine_unavailable", message="El conversor no está disponible",
+                          detail=f"cannot start {args[0]}: not found")
     try:
         proc = subprocess.Popen(
-            args,
+            [*prefix, *args] if prefix else args,
             cwd=str(cwd),
             env=dict(env) if env is not None else None,
             stdin=subprocess.DEVNULL,
@@ -126,7 +147,7 @@ def run(args: list[str], *, timeout: float, cwd: Path, env: Mapping[str, str] | 
             stderr=subprocess.PIPE,
             start_new_session=True,
             close_fds=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=None if prefix else _die_with_parent,
         )
     except OSError as exc:
         raise EngineError(code="engine_unavailable",

@@ -93,3 +93,22 @@ def test_safe_env_has_no_parent_secrets(monkeypatch, tmp_path):
     assert "SECRET_KEY" not in env
     assert env["HOME"] == str(tmp_path)
     assert os.environ["SECRET_KEY"] == "abc"
+
+
+_PDEATHSIG_PROBE = (
+    "import ctypes, signal; sig = ctypes.c_int(); "
+    "ctypes.CDLL('libc.so.6').prctl(2, ctypes.byref(sig)); print(sig.value)"  # PR_GET_PDEATHSIG
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
+@pytest.mark.parametrize("through_setpriv", [True, False])
+def test_a_converter_dies_with_its_worker(tmp_path, monkeypatch, through_setpriv):
+    """Either way (setpriv, or the preexec_fn fallback without it) the child gets SIGKILL when the worker dies."""
+    if not through_setpriv:
+        monkeypatch.setattr(process, "_pdeathsig_prefix", lambda: None)
+    elif process._pdeathsig_prefix() is None:
+        pytest.skip("no setpriv with --pdeathsig on this host (util-linux >= 2.33)")
+    result = process.run([sys.executable, "-c", _PDEATHSIG_PROBE], timeout=30, cwd=tmp_path)
+    assert int(result.stdout) == 9  # SIGKILL
+

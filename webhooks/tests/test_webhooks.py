@@ -281,6 +281,25 @@ def test_batch_completed_sent_once_when_a_batch_of_two_ends(api_client, make_use
     assert WebhookDelivery.objects.filter(event_type="batch.completed").count() == 1
 
 
+def test_an_endpoint_for_batch_completed_only_gets_the_batch_event(api_client, make_user, sample, receiver,
+                                                                   private_ok):
+    user = make_user()
+    services.webhook_endpoint_create(user=user, url=receiver.url, events=["batch.completed"])
+    api_client.force_authenticate(user)
+    upload(api_client, [sample("png")], "jpg")
+    assert len(_events(receiver, "batch.completed")) == 1
+    assert _events(receiver, "conversion.completed") == []
+
+
+def test_nobody_listening_records_nothing(api_client, make_user, sample, receiver, private_ok):
+    other = make_user()
+    services.webhook_endpoint_create(user=other, url=receiver.url, events=list(services.EVENT_TYPES))
+    api_client.force_authenticate(make_user())
+    body = upload(api_client, [sample("png")], "jpg").json()
+    assert body["conversions"][0]["status"] in ("completed", "pending", "processing")
+    assert not WebhookDelivery.objects.exists() and receiver.requests == []
+
+
 def test_failed_conversion_event(api_client, make_user, sample, receiver, private_ok, monkeypatch,
                                  django_capture_on_commit_callbacks):
     from conversions import services as conversion_services
