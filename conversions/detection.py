@@ -16,54 +16,61 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from .catalog.formats import canonical
+from .catalog import signatures as sig
+from .catalog.formats import FORMATS, canonical
 from .engines.base import EngineError, UnsafeInput
 
 HEAD_SIZE = 65536
 TEXT_SNIFF_SIZE = 65536
 PDF_MARKER_WINDOW = 1024  # "%PDF-" may follow some junk bytes (readers accept it)
 
-ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
-ZIP_MIMETYPES = {
-    ODT_MIMETYPE: "odt",
-    b"application/vnd.oasis.opendocument.spreadsheet": "ods",
-    b"application/vnd.oasis.opendocument.presentation": "odp",
-    b"application/epub+zip": "epub",
-}
-# Main part content types of OOXML packages ([Content_Types].xml).
-OOXML_MAIN_TYPES = {
-    b"wordprocessingml.document.main+xml": "docx",
-    b"spreadsheetml.sheet.main+xml": "xlsx",
-    b"presentationml.presentation.main+xml": "pptx",
-}
-OOXML_MAIN_PARTS = {"word/document.xml": "docx", "xl/workbook.xml": "xlsx", "ppt/presentation.xml": "pptx"}
+# The per-format data (magic bytes, brands, doctypes, zip markers, OLE streams, ASF stream types)
+# is the catalogue's (``catalog.signatures`` on each ``Format``); these tables index it.
 _ZIP_LOCAL_HEADER = re.compile(rb"PK\x03\x04")
-ZIP_CONTAINERS = {"docx", "odt", "xlsx", "pptx", "ods", "odp", "epub"}
-
-ASF_GUID = bytes.fromhex("3026B2758E66CF11A6D900AA0062CE6C")
-ASF_AUDIO_MEDIA = bytes.fromhex("409E69F84D5BCF11A8FD00805F5C442B")
-ASF_VIDEO_MEDIA = bytes.fromhex("C0EF19BC4D5BCF11A8FD00805F5C442B")
+ZIP_MAGIC, OLE_MAGIC, EBML_MAGIC, ASF_GUID = sig.ZIP_MAGIC, sig.OLE_MAGIC, sig.EBML_MAGIC, sig.ASF_HEADER_GUID
 ASF_HEADER_MAX = 4 * 1024 * 1024
-
-OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
-# Directory entry name -> format (the stream that holds the document itself).
-OLE_STREAMS = {"worddocument": "doc", "workbook": "xls", "book": "xls", "powerpoint document": "ppt"}
+BMFF_MOOV_MAX = 16 * 1024 * 1024
 OLE_ENCRYPTED = "encryptedpackage"  # an encrypted OOXML file wrapped in OLE
 ENCRYPTED = "encrypted"  # internal marker, never returned by detect_format
 
-EBML_MAGIC = b"\x1a\x45\xdf\xa3"
-EBML_DOCTYPES = {b"matroska": "mkv", b"webm": "webm"}
 
-QT_BRANDS = {b"qt  "}
-AUDIO_MP4_BRANDS = {b"M4A ", b"M4B ", b"M4P "}
-M4V_BRANDS = {b"M4V ", b"M4VH", b"M4VP"}
-AVIF_BRANDS = {b"avif", b"avis"}
-HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1",
-               b"mif2"}
-BMFF_MOOV_MAX = 16 * 1024 * 1024
+def _signatures(kind, formats=FORMATS) -> list[tuple[str, object]]:
+    """(format, signature) of one kind, in catalogue order."""
+    return [(f.name, s) for f in formats for s in f.signatures if isinstance(s, kind)]
+
+
+def _magic_table(formats=FORMATS) -> list[tuple[str, sig.Magic]]:
+    """Simple magics: anchored ones (most constrained first), then those searched in a window."""
+    return sorted(_signatures(sig.Magic, formats), key=lambda item: (bool(item[1].within), -item[1].specificity))
+
+
+_MAGICS = _magic_table()
+ZIP_MIMETYPES = {s.mimetype: name for name, s in _signatures(sig.ZipMimetype)}
+# Main part content types of OOXML packages ([Content_Types].xml), main parts, part folders.
+OOXML_MAIN_TYPES = {s.content_type: name for name, s in _signatures(sig.OoxmlPart)}
+OOXML_MAIN_PARTS = {s.main_part: name for name, s in _signatures(sig.OoxmlPart)}
+OOXML_FOLDERS = [(s.folder, name) for name, s in _signatures(sig.OoxmlPart)]
+ZIP_CONTAINERS = set(ZIP_MIMETYPES.values()) | set(OOXML_MAIN_TYPES.values())
+# Directory entry name -> format (the stream that holds the document itself).
+OLE_STREAMS = {stream: name for name, s in _signatures(sig.OleStream) for stream in s.streams}
+OLE_FORMATS = tuple(dict.fromkeys(OLE_STREAMS.values()))
+EBML_DOCTYPES = {s.doctype: name for name, s in _signatures(sig.EbmlDocType)}
+# ASF: the default format's stream type is looked for first (a video stream makes it wmv).
+_ASF_STREAMS = sorted(_signatures(sig.AsfStream), key=lambda item: not item[1].default)
+_ASF_DEFAULT = next(name for name, s in _ASF_STREAMS if s.default)
+# ISO-BMFF: brands that also require a compatible brand first (avif in a mif1 file before heic).
+_BRANDS = sorted(((name, s) for name, s in _signatures(sig.Brand) if not s.other),
+                 key=lambda item: not item[1].compatible)
+_BMFF_OTHER = next(name for name, s in _signatures(sig.Brand) if s.other)
+_HEURISTIC_FORMATS = {}
+for _name, _sig in _signatures(sig.Heuristic):
+    _HEURISTIC_FORMATS.setdefault(_sig.kind, []).append(_name)
+# The content heuristics detection implements (a catalogue ``Heuristic`` must name one of them).
+HEURISTICS = {"text", "text_by_name", "svg_root", "html_start", "mpeg_audio", "bmff_sound_only"}
+BMFF_SOUND_ONLY = _HEURISTIC_FORMATS.get("bmff_sound_only", ["m4a"])[0]
 
 # Text formats told apart by their name only (the content is just text).
-NAMED_TEXT_FORMATS = {"md", "html", "csv"}
+NAMED_TEXT_FORMATS = set(_HEURISTIC_FORMATS.get("text_by_name", ()))
 _SVG_PROLOG = re.compile(
     rb"\s*(?:<\?xml[^>]*\?>|<!--.*?-->|<!DOCTYPE(?:[^\[>]|\[.*?\])*>|<\?[^>]*\?>|\s)*", re.S | re.I)
 _SVG_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?svg[\s/>]")
@@ -194,7 +201,7 @@ def _zip_kind_from_head(head: bytes) -> str | None:
         if name in OOXML_MAIN_PARTS:
             return OOXML_MAIN_PARTS[name]
     if "_rels/.rels" in names or "[Content_Types].xml" in names:
-        for prefix, fmt in (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx")):
+        for prefix, fmt in OOXML_FOLDERS:
             if any(name.startswith(prefix) for name in names):
                 return fmt
     return None
@@ -218,7 +225,7 @@ def _ole_kind(head: bytes, path: Path | None, hint: str | None) -> str | None:
         lowered = head.lower()
         names = [name for name in (*OLE_STREAMS, OLE_ENCRYPTED) if name.encode("utf-16-le") in lowered]
         if not names:
-            return hint if hint in ("doc", "xls", "ppt") else None
+            return hint if hint in OLE_FORMATS else None
     if OLE_ENCRYPTED in names:
         return ENCRYPTED
     for name in names:
@@ -228,17 +235,16 @@ def _ole_kind(head: bytes, path: Path | None, hint: str | None) -> str | None:
 
 
 def _asf_kind(head: bytes, path: Path | None) -> str:
-    """'wma' when the header declares only audio streams, else 'wmv'."""
+    """The format whose stream type the header declares ('wma': audio only; else 'wmv')."""
     size = int.from_bytes(head[16:24], "little") if len(head) >= 24 else 0
     header = head[:size] if size else head
     if path is not None and len(header) < size <= ASF_HEADER_MAX:
         with open(path, "rb") as fh:
             header = fh.read(size)
-    if ASF_VIDEO_MEDIA in header:
-        return "wmv"
-    if ASF_AUDIO_MEDIA in header:
-        return "wma"
-    return "wmv"
+    for fmt, signature in _ASF_STREAMS:
+        if signature.media in header:
+            return fmt
+    return _ASF_DEFAULT
 
 
 def _ebml_vint(data: bytes, pos: int, keep_marker: bool) -> tuple[int, int]:
@@ -335,26 +341,17 @@ def _bmff_kind(head: bytes, path: Path | None) -> str:
     size = int.from_bytes(head[:4], "big")
     major = head[8:12]
     brands = {major} | {head[i:i + 4] for i in range(16, min(size, len(head), 256) - 3, 4)}
-    if major in AVIF_BRANDS or (major in HEIF_BRANDS and brands & AVIF_BRANDS):
-        return "avif"
-    if major in HEIF_BRANDS:
-        return "heic"
-    if major in QT_BRANDS:
-        return "mov"
-    if major in AUDIO_MP4_BRANDS:
-        return "m4a"
-    if major in M4V_BRANDS:
-        return "m4v"
-    if major[:3] in (b"3gp", b"3g2", b"3ge", b"3gg", b"3gs"):
-        return "3gp"
+    for fmt, signature in _BRANDS:
+        if signature.matches(major, brands):
+            return fmt
     try:
         moov = _bmff_moov(head, path)
         handlers = _bmff_handlers(moov) if moov else set()
     except _READ_ERRORS:
         handlers = set()
     if handlers and b"soun" in handlers and b"vide" not in handlers:
-        return "m4a"  # generic brands (isom, mp42) and sound only: what phones record
-    return "mp4"
+        return BMFF_SOUND_ONLY  # generic brands (isom, mp42) and sound only: what phones record
+    return _BMFF_OTHER
 
 
 # ------------------------------------------------------------------ text
@@ -431,62 +428,46 @@ def _sniff(head: bytes, hint: str | None, path: Path | None) -> str | None:
     beyond the head (zip directory, moov box, ASF header, OLE directory)."""
     if not head:
         return None
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if head.startswith(b"BM") and len(head) >= 26:
-        # BITMAPFILEHEADER: reserved fields zero, DIB header size plausible.
-        dib_size = int.from_bytes(head[14:18], "little")
-        if head[6:10] == b"\x00\x00\x00\x00" and dib_size in (12, 16, 40, 52, 56, 64, 108, 124):
-            return "bmp"
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
-        return "tiff"
-    if head[:4] == b"RIFF" and len(head) >= 12:
-        return {b"WEBP": "webp", b"WAVE": "wav", b"AVI ": "avi"}.get(head[8:12])
-    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
-        return "aiff"
-    if b"%PDF-" in head[:PDF_MARKER_WINDOW]:
-        return "pdf"
-    if head.startswith(b"PK\x03\x04"):
+    # Containers: the prefix says which algorithm reads the catalogue's per-format data.
+    if head.startswith(ZIP_MAGIC):
         return _zip_kind(path) if path is not None else _zip_kind_from_head(head)
     if head.startswith(OLE_MAGIC):
         return _ole_kind(head, path, hint)
-    if head.startswith(b"{\\rtf") or head.startswith(b"\xef\xbb\xbf{\\rtf"):
-        return "rtf"
-    if head.startswith(b"fLaC"):
-        return "flac"
-    if head.startswith(b"OggS"):
-        return "opus" if b"OpusHead" in head[:512] else "ogg"
     if head.startswith(ASF_GUID):
         return _asf_kind(head, path)
     if head.startswith(EBML_MAGIC):
         return _ebml_kind(head)
-    if head.startswith(b"FLV\x01"):
-        return "flv"
-    if len(head) >= 12 and head[4:8] == b"ftyp":
+    offset, ftyp = sig.BMFF_FTYP
+    if len(head) >= 12 and head[offset:offset + len(ftyp)] == ftyp:
         return _bmff_kind(head, path)
-    if len(head) >= 8 and head[4:8] in (b"moov", b"mdat", b"wide", b"free") and \
-            int.from_bytes(head[:4], "big") >= 8:
-        return "mov"  # old QuickTime files without ftyp
-    if head[:4] in (b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3"):
-        return "mpeg"  # MPEG program stream / MPEG-1/2 video elementary stream
-    if head.startswith(b"\xff\x0a") or head.startswith(b"\x00\x00\x00\x0cJXL \r\n\x87\n"):
-        return "jxl"
-    if _is_ico(head):
-        return "ico"
-    if head.startswith(b"ID3"):
-        offset = _id3_payload_offset(head)
-        kind = _mpeg_audio_kind(head, offset) if offset < len(head) else None
-        return kind or "mp3"
+    # Simple magics (the catalogue's Magic signatures), with their structural checks.
+    for fmt, signature in _MAGICS:
+        if signature.matches(head) and (signature.check is None or _CHECKS[signature.check](head)):
+            return fmt
+    # Content heuristics.
     kind = _mpeg_audio_kind(head)
     if kind:
         return kind
     if _is_text(head[:TEXT_SNIFF_SIZE]):
         return _text_kind(head, hint)
     return None
+
+
+def _is_bmp(head: bytes) -> bool:
+    """BITMAPFILEHEADER: reserved fields zero, DIB header size plausible."""
+    if len(head) < 26:
+        return False
+    dib_size = int.from_bytes(head[14:18], "little")
+    return head[6:10] == b"\x00\x00\x00\x00" and dib_size in (12, 16, 40, 52, 56, 64, 108, 124)
+
+
+def _id3_then_adts(head: bytes) -> bool:
+    offset = _id3_payload_offset(head)
+    return offset < len(head) and _mpeg_audio_kind(head, offset) == "aac"
+
+
+def _qt_atom_size(head: bytes) -> bool:
+    return len(head) >= 8 and int.from_bytes(head[:4], "big") >= 8
 
 
 def _is_ico(head: bytes) -> bool:
@@ -498,6 +479,11 @@ def _is_ico(head: bytes) -> bool:
     reserved, planes, bits = head[9], int.from_bytes(head[10:12], "little"), int.from_bytes(head[12:14], "little")
     offset = int.from_bytes(head[18:22], "little")
     return reserved == 0 and planes in (0, 1) and bits in (0, 1, 2, 4, 8, 16, 24, 32) and offset >= 6 + 16 * count
+
+
+# The structural checks a catalogue Magic may name.
+_CHECKS = {"bmp_header": _is_bmp, "icon_directory": _is_ico, "id3_then_adts": _id3_then_adts,
+           "qt_atom_size": _qt_atom_size}
 
 
 def detect_format(path: Path, hint: str | None = None) -> str | None:

@@ -40,6 +40,7 @@ REPRESENTATIVES: dict[str, tuple[str, tuple[str, ...]]] = {
     "avif": ("images/pillow_avif_transparency.avif", ()),
     "svg": ("images/pandoc_inkscape-cube.svg", ()),
     "ico": ("images/pillow_python_3sizes.ico", ()),
+    "jxl": ("images/jxl-conformance_bicycles.jxl", ()),
     "pdf": ("documents/pypdf_outline-without-title_pdftex.pdf", ("Contents", "Baz")),
     "docx": ("documents/pandoc_tables.docx", ("Fame", "Blame")),
     "txt": ("documents/paperless_content_multilingual.txt", ("vectorization", "classifier")),

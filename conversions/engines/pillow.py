@@ -8,11 +8,13 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import image_options, process
+from . import image_options, jxl_header, process
 from .base import ConvertOptions, Engine, EngineError
 
 # Raster formats Pillow reads and writes (PDF pages render to these too).
-IMAGE_FORMATS = ["jpg", "png", "gif", "bmp", "tiff", "webp", "heic", "avif", "ico"]
+IMAGE_FORMATS = ["jpg", "png", "gif", "bmp", "tiff", "webp", "heic", "avif", "ico", "jxl"]
+# Formats whose codec comes from an optional package or build feature (offered only when present).
+OPTIONAL_CODECS = ("heic", "avif", "jxl")
 # SVG is read only: CairoSVG draws it (in a subprocess) and Pillow takes the bitmap from there.
 VECTOR_INPUTS = ["svg"]
 SVG_SCRIPT = Path(__file__).with_name("_svg_render.py")
@@ -32,9 +34,11 @@ PIL_FORMATS: dict[str, list[str]] = {
     "heic": ["HEIF"],  # pillow-heif's opener
     "avif": ["AVIF"],  # Pillow's own AVIF plugin
     "ico": ["ICO"],
+    "jxl": ["JXL"],  # pillow-jxl-plugin's opener (registered when imported)
 }
 SAVE_FORMATS = {"jpg": "JPEG", "png": "PNG", "gif": "GIF", "bmp": "BMP", "tiff": "TIFF",
-                "webp": "WEBP", "pdf": "PDF", "heic": "HEIF", "avif": "AVIF", "ico": "ICO"}
+                "webp": "WEBP", "pdf": "PDF", "heic": "HEIF", "avif": "AVIF", "ico": "ICO",
+                "jxl": "JXL"}
 ANIMATED = {"gif", "webp"}
 
 QUALITY: dict[str, dict[str, int]] = {
@@ -53,6 +57,7 @@ def _image_module():
 
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     _register_heif()
+    _register_jxl()
     return Image
 
 
@@ -71,11 +76,28 @@ def _register_heif() -> bool:
     return True
 
 
+_jxl = {"registered": False}
+
+
+def _register_jxl() -> bool:
+    """pillow-jxl-plugin's JXL opener/saver (registered by importing it, once); False when missing."""
+    if not _jxl["registered"]:
+        try:
+            from pillow_jxl import JpegXLImagePlugin
+        except ImportError:
+            return False
+        JpegXLImagePlugin.DECODE_THREADS = 1  # the worker's concurrency is the parallelism
+        _jxl["registered"] = True
+    return True
+
+
 def _codec_available(fmt: str) -> bool:
     from PIL import features
 
     if fmt == "heic":
         return _register_heif()
+    if fmt == "jxl":
+        return _register_jxl()
     if fmt == "avif":
         return bool(features.check("avif"))
     return True
@@ -149,7 +171,7 @@ def normalise(im, dst_fmt: str):
     """Convert the mode of a frame to something ``dst_fmt`` can store."""
     if dst_fmt in ("jpg", "bmp", "pdf"):
         return flatten(im)
-    if dst_fmt in ("heic", "avif", "ico"):
+    if dst_fmt in ("heic", "avif", "ico", "jxl"):
         has_alpha = im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info
         im = im if im.mode in ("RGB", "RGBA") else im.convert("RGBA" if has_alpha else "RGB")
         if dst_fmt == "ico" and max(im.size) > ICO_MAX_SIDE:
@@ -186,6 +208,9 @@ def save_kwargs(dst_fmt: str, quality: str) -> dict:
         return {"quality": q["webp"], "method": 4}
     if dst_fmt in ("heic", "avif"):
         return {"quality": q["webp"]}
+    if dst_fmt == "jxl":
+        # never the plugin's lossless JPEG repacking (it would copy the source file, options ignored)
+        return {"quality": q["webp"], "effort": 5, "lossless_jpeg": False, "num_threads": 1}
     if dst_fmt == "png":
         return {"compress_level": q["png_level"]}
     if dst_fmt == "tiff":
@@ -248,12 +273,24 @@ def check_heif_complete(src: Path, options: ConvertOptions) -> None:
         raise _corrupt(exc) from exc
 
 
+def check_jxl_size(src: Path) -> None:
+    """The pixel cap before decoding (the JXL opener decodes the whole image as it opens the file)."""
+    with open(src, "rb") as fh:
+        size = jxl_header.dimensions(fh.read(65536))
+    if size is None:
+        raise _corrupt()
+    if size[0] * size[1] > MAX_IMAGE_PIXELS:
+        raise _too_large()
+
+
 def read_frames(src: Path, src_fmt: str, dst_fmt: str, options: ConvertOptions):
     """Load the frames needed for a conversion. Returns (frames, durations, loop)."""
     from PIL import ImageOps
 
     if src_fmt == "heic":
         check_heif_complete(src, options)
+    if src_fmt == "jxl":
+        check_jxl_size(src)
     im = open_image(src, src_fmt)
     try:
         with guarded():
@@ -300,7 +337,7 @@ class PillowEngine(Engine):
         Image = _image_module()
         Image.init()
         return all(name in Image.OPEN for fmt, names in PIL_FORMATS.items() for name in names[:1]
-                   if fmt not in ("heic", "avif"))  # those two: per format, in pairs()
+                   if fmt not in OPTIONAL_CODECS)  # those: per format, in pairs()
 
     def _convert(self, src: Path, out: Path, src_fmt: str, dst_fmt: str,
                  options: ConvertOptions) -> None:

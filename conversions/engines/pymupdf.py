@@ -162,8 +162,9 @@ class PyMuPDFEngine(Engine):
     QUALITY = QUALITY
 
     def pairs(self) -> set[tuple[str, str]]:
-        result = {("pdf", "txt")} | {("pdf", fmt) for fmt in IMAGE_FORMATS}
-        result |= {(fmt, "pdf") for fmt in IMAGE_FORMATS}
+        images = [fmt for fmt in IMAGE_FORMATS if pillow_engine._codec_available(fmt)]
+        result = {("pdf", "txt")} | {("pdf", fmt) for fmt in images}
+        result |= {(fmt, "pdf") for fmt in images}
         if pandoc_engine.pandoc_binary():
             result |= {("pdf", fmt) for fmt in OFFICE_TARGETS}
         return result

@@ -41,11 +41,13 @@ def make_image(path: Path, fmt: str, size=(64, 48), alpha: bool = False) -> Path
     draw = ImageDraw.Draw(im)
     draw.rectangle((8, 8, size[0] // 2, size[1] // 2), fill=(20, 40, 220, 255))
     pil = {"jpg": "JPEG", "png": "PNG", "gif": "GIF", "bmp": "BMP", "tiff": "TIFF",
-           "webp": "WEBP", "heic": "HEIF", "avif": "AVIF", "ico": "ICO"}[fmt]
+           "webp": "WEBP", "heic": "HEIF", "avif": "AVIF", "ico": "ICO", "jxl": "JXL"}[fmt]
     if fmt == "heic":
         import pillow_heif
 
         pillow_heif.register_heif_opener()
+    if fmt == "jxl":
+        import pillow_jxl  # noqa: F401  (registers the JXL plugin)
     if fmt in ("jpg", "bmp"):
         im = im.convert("RGB")
     im.save(path, pil)
@@ -204,7 +206,7 @@ def make_pdf(path: Path, text: str = MARKER, pages: int = 1) -> Path:
 
 def make_sample(path: Path, fmt: str) -> Path:
     """Any supported source format (the office families need LibreOffice for doc, xls, ppt, pptx)."""
-    if fmt in ("jpg", "png", "bmp", "tiff", "webp", "heic", "avif", "ico"):
+    if fmt in ("jpg", "png", "bmp", "tiff", "webp", "heic", "avif", "ico", "jxl"):
         return make_image(path, fmt)
     if fmt == "svg":
         return make_svg(path)

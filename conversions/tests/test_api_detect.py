@@ -54,9 +54,13 @@ def test_unknown_content_is_said_in_words(api_client):
     assert body["message"] == "No se pudo identificar el tipo de archivo."
 
 
-def test_known_but_unsupported_format(api_client):
-    body = detect(api_client, b"\xff\x0a\xb2\x13" + b"\x00" * 64, "foto.jxl").json()
-    assert body["format"] is None and "JXL" in body["message"]
+def test_jxl_renamed_is_identified_with_its_targets(api_client, tmp_path):
+    from conversions.tests import enginefiles as ef
+
+    jxl = ef.make_image(tmp_path / "foto.jxl", "jxl")
+    body = detect(api_client, jxl.read_bytes(), "foto.jpg").json()
+    assert body["format"] == "jxl" and body["family"] == "images" and body["message"] == ""
+    assert "png" in body["targets"] and "pdf" in body["targets"] and "jxl" not in body["targets"]
 
 
 def test_head_over_64_kib_is_refused(api_client):

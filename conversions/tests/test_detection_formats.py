@@ -146,6 +146,7 @@ def test_pdf_after_leading_junk(tmp_path):
     (b"\x00\x00\x01\x00\x01\x00\x10\x10\x00\x00\x01\x00\x20\x00\x68\x04\x00\x00\x16\x00\x00\x00", "ico"),
     (b"\x00\x00\x01\x00\x00\x00" + b"\x00" * 20, None),  # no images: not an icon
     (b"\xff\x0a\xb2\x13", "jxl"),
+    (b"\x00\x00\x00\x0cJXL \r\n\x87\n\x00\x00\x00\x14ftypjxl ", "jxl"),  # the ISO-BMFF container
 ])
 def test_binary_signatures(tmp_path, head, expected):
     path = tmp_path / "f.bin"
@@ -211,3 +212,23 @@ def test_head_only_falls_back_to_the_name_for_a_large_ole_directory(tmp_path):
     head = bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 4000  # the directory lies beyond the head
     assert detect_head(head, "informe.doc") == "doc"
     assert detect_head(head, "informe.pdf") is None
+
+
+@pytest.mark.parametrize("container", [False, True])
+def test_jxl_by_content_whatever_its_name(tmp_path, container):
+    from conversions.tests import enginefiles as ef
+
+    src = ef.make_image(tmp_path / "foto.jxl", "jxl")
+    if container:  # the ISO-BMFF form (signature box, ftyp "jxl ", jxlc)
+        from PIL import Image
+
+        with Image.open(src) as im:
+            im.save(src, "JXL", use_container=True)
+        assert src.read_bytes()[4:8] == b"JXL "
+    assert both(src) == "jxl" and check_upload(src, "jxl") == "jxl"
+    renamed = tmp_path / "foto.png"
+    renamed.write_bytes(src.read_bytes())
+    assert both(renamed) == "jxl"
+    with pytest.raises(EngineError) as info:
+        check_upload(renamed, "png")
+    assert info.value.code == "content_mismatch"

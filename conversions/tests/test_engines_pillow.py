@@ -15,10 +15,11 @@ ENGINE = PillowEngine()
 
 def test_pairs():
     pairs = ENGINE.pairs()
-    # 9 raster formats among each other (72) and to pdf (9), svg (read only) to all 10
-    assert len(pairs) == 91
+    # 10 raster formats among each other (90) and to pdf (10), svg (read only) to all 11
+    assert len(pairs) == 111
     assert ("png", "pdf") in pairs and ("pdf", "png") not in pairs
     assert ("heic", "jpg") in pairs and ("svg", "png") in pairs and ("png", "svg") not in pairs
+    assert ("jxl", "png") in pairs and ("webp", "jxl") in pairs and ("svg", "jxl") in pairs
     assert ENGINE.is_available()
 
 

@@ -43,7 +43,8 @@ def image_size(path):
 
 
 @pytest.mark.parametrize(("src_fmt", "dst_fmt"), [("heic", "png"), ("avif", "jpg"), ("png", "heic"),
-                                                  ("png", "avif"), ("ico", "webp"), ("jpg", "ico")])
+                                                  ("png", "avif"), ("ico", "webp"), ("jpg", "ico"),
+                                                  ("jxl", "png"), ("jpg", "jxl"), ("jxl", "webp")])
 def test_new_image_formats_both_ways_keep_the_picture(tmp_path, src_fmt, dst_fmt):
     size = (48, 48) if "ico" in (src_fmt, dst_fmt) else (64, 48)  # a generated icon is square
     src = ef.make_image(tmp_path / f"in.{src_fmt}", src_fmt, size=size)
@@ -51,6 +52,55 @@ def test_new_image_formats_both_ways_keep_the_picture(tmp_path, src_fmt, dst_fmt
     PillowEngine().convert(src, out, src_fmt, dst_fmt, ConvertOptions())
     assert detect_format(out) == dst_fmt
     assert image_size(out) == size
+
+
+def test_jxl_options_apply_and_metadata_is_stripped(tmp_path):
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (40.0, 26.0, 46.0)}
+    src = tmp_path / "gps.jpg"
+    Image.new("RGB", (64, 48), "blue").save(src, "JPEG", exif=exif.tobytes())
+    out = tmp_path / "small.jxl"
+    PillowEngine().convert(src, out, "jpg", "jxl", options(width=32))  # not the lossless JPEG repacking
+    assert detect_format(out) == "jxl" and image_size(out) == (32, 24)
+    with _image_module().open(out) as im:
+        assert not im.getexif().get_ifd(0x8825)
+    back = tmp_path / "back.png"
+    PillowEngine().convert(out, back, "jxl", "png", options(height=12))
+    assert image_size(back) == (16, 12)
+
+
+def _jxl_header(width: int, height: int) -> bytes:
+    """A bare JPEG XL codestream start declaring width x height (SizeHeader, not small, ratio 0)."""
+    bits: list[int] = []
+
+    def put(value: int, count: int) -> None:
+        bits.extend((value >> i) & 1 for i in range(count))
+
+    put(0, 1)  # not "small"
+    put(2, 2), put(height - 1, 18)  # U32 selector 2: 1 + u(18)
+    put(0, 3)  # ratio 0: the width follows
+    put(2, 2), put(width - 1, 18)
+    bits.extend([0] * (-len(bits) % 8))
+    body = bytes(sum(bit << i for i, bit in enumerate(bits[n:n + 8])) for n in range(0, len(bits), 8))
+    return b"\xff\x0a" + body + b"\x00" * 64
+
+
+def test_jxl_over_the_pixel_cap_is_refused_before_decoding(tmp_path):
+    from conversions.engines import jxl_header
+
+    assert jxl_header.dimensions(_jxl_header(20000, 15000)) == (20000, 15000)
+    bomb = tmp_path / "bomba.jxl"
+    bomb.write_bytes(_jxl_header(20000, 15000))
+    with pytest.raises(EngineError) as info:
+        PillowEngine().convert(bomb, tmp_path / "o.png", "jxl", "png", ConvertOptions())
+    assert info.value.code == "image_too_large"
+    cut = tmp_path / "cortado.jxl"
+    cut.write_bytes(b"\xff\x0a")
+    with pytest.raises(EngineError) as info:
+        PillowEngine().convert(cut, tmp_path / "c.png", "jxl", "png", ConvertOptions())
+    assert info.value.code == "corrupt_input"
 
 
 def test_ico_output_is_at_most_256_px(tmp_path):
