@@ -163,7 +163,7 @@ class UserSubscription(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} · {self.plan} ({self.status})"
+        return f"{self.user} · {self.plan} ({self.get_status_display()})"
 
 
 class AnonymousSession(models.Model):
@@ -218,4 +218,4 @@ class CreditLedgerEntry(models.Model):
         indexes = [models.Index(fields=["user", "-created_at"], name="credit_entry_user_created")]
 
     def __str__(self):
-        return f"{self.user_id} {self.reason} {self.delta:+d}"
+        return f"{self.user_id} {self.get_reason_display()} {self.delta:+d}"

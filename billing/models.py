@@ -70,7 +70,7 @@ class ConversionTransaction(BaseModel):
         ]
 
     def __str__(self):
-        return f"{self.amount} {self.currency} · {self.status}"
+        return f"{self.amount} {self.currency} · {self.get_status_display()}"
 
     @property
     def source_format(self) -> str:
@@ -172,7 +172,7 @@ class ConversionCharge(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} · {self.conversion_id}"
+        return f"{self.get_kind_display()} · {self.conversion_id}"
 
 
 class StripeEvent(models.Model):
@@ -231,4 +231,4 @@ class StripeSubscription(models.Model):
         verbose_name_plural = _("suscripciones de Stripe")
 
     def __str__(self):
-        return f"{self.user} · {self.plan} ({self.status})"
+        return f"{self.user} · {self.plan} ({self.get_status_display()})"

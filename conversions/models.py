@@ -73,7 +73,7 @@ class Conversion(BaseModel):
         indexes = [models.Index(fields=["status", "lease_expires_at"])]
 
     def __str__(self):
-        return f"{self.original_format}→{self.target_format} ({self.status})"
+        return f"{self.original_format}→{self.target_format} ({self.get_status_display()})"
 
     @property
     def error_text(self) -> str:

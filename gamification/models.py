@@ -54,7 +54,7 @@ class UserReward(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user_id} {self.action} {self.points:+d}"
+        return f"{self.user_id} {self.get_action_display()} {self.points:+d}"
 
 
 class HeldReward(models.Model):

@@ -51,4 +51,4 @@ class StoredFile(BaseModel):
         indexes = [models.Index(fields=["is_deleted", "expires_at"])]
 
     def __str__(self):
-        return f"{self.original_filename} ({self.kind})"
+        return f"{self.original_filename} ({self.get_kind_display()})"

@@ -99,4 +99,4 @@ class WebhookDelivery(BaseModel):
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self):
-        return f"{self.event_type} → {self.url} ({self.status})"
+        return f"{self.event_type} → {self.url} ({self.get_status_display()})"
