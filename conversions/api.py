@@ -97,8 +97,9 @@ class ConversionOutputSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(options_openapi_schema())
     def get_options(self, obj) -> dict:
-        """The per-pair options the job was asked with (defaults filled in)."""
-        return (obj.options or {}).get("params") or {}
+        """The per-pair options the job was asked with (defaults filled in; an import's as asked until its
+        download says what the source is)."""
+        return (obj.options or {}).get("params") or (obj.options or {}).get("requested_options") or {}
 
     def get_source_url(self, obj) -> str | None:
         """The URL an import was downloaded from (null for uploaded files)."""
@@ -227,7 +228,10 @@ class ConvertApi(APIView):
         options = ConversionOptionsField(
             required=False,
             help_text="per-pair options beyond quality (resize, trim, codec …), checked against the pair's "
-                      "schema in GET /api/conversion/supported-formats; a bad or unknown option is a 400 naming it")
+                      "schema in GET /api/conversion/supported-formats; a bad or unknown option is a 400 naming it. "
+                      "With `source_url` (or a finished S3 upload) the source is known only after the download: "
+                      "options no pair to the target takes are a 400 at once, and the pair's own schema is "
+                      "checked when the download has finished (a refusal then fails the job, nothing consumed)")
         webhook_url = serializers.URLField(
             max_length=2048, required=False, allow_blank=True, default="",
             help_text="public http(s) URL told when each job ends (conversion.completed / conversion.failed), "
@@ -274,29 +278,22 @@ class ConvertApi(APIView):
                                           **({"target_formats": targets} if targets else {})})
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if values.get("options") and not values.get("file"):
-            message = _("Las opciones por par solo se admiten con `file` (aún no con upload_id ni source_url).")
-            raise ApplicationError(f"options: {message}", code="invalid_option", details={"options": [message]})
         if values.get("target_formats") and not values.get("file"):
             message = _("target_formats solo se admite con `file`.")
             raise ApplicationError(message, code="invalid_target_formats", details={"target_formats": [message]})
         owner = owner_from_request(request, create=True)
         request_fields = {"owner": owner, "target_format": values["target_format"], "quality": values["quality"],
                           "use_credit": values["use_credit"], "transaction_id": values.get("transaction_id"),
-                          "webhook_url": values["webhook_url"]}
+                          "webhook_url": values["webhook_url"], "options": values.get("options")}
         if values.get("upload_id"):  # a finished resumable upload (uploads/)
             conversions = sources.source_request("upload_id", values["upload_id"], **request_fields)
         elif values.get("source_url"):  # a file to import from a URL (uploads/)
             conversions = sources.source_request("source_url", values["source_url"], **request_fields)
         else:
             conversions = services.conversion_request(
-                owner=owner,
                 uploads=[services.Upload(path=Path(f.temporary_file_path()), name=f.name or "archivo",
                                          size=f.size) for f in values["file"]],
-                target_format=values["target_format"], quality=values["quality"],
-                use_credit=values["use_credit"], transaction_id=values.get("transaction_id"),
-                webhook_url=values["webhook_url"], options=values.get("options"),
-                target_formats=values.get("target_formats"),
+                target_formats=values.get("target_formats"), **request_fields,
             )
         return Response({
             "session_id": str(owner.session.pk) if owner.session else None,

@@ -72,17 +72,28 @@ def _validate_quality(quality: str) -> str:
     return quality
 
 
-def conversion_options_validate(*, source: str, target: str, options: dict | None) -> dict:
-    """The pair's options checked against the catalogue's schema (400 naming the bad option)."""
+def _options_checked(check, options: dict | None) -> dict:
     if options is not None and not isinstance(options, dict):
         raise ApplicationError(_("options debe ser un objeto JSON."), code="invalid_option",
                                details={"options": [_("Debe ser un objeto JSON.")]})
     try:
-        return catalog.validate_options(source, target, options)
+        return check(options)
     except catalog.OptionError as exc:
         message = _(exc.message) % exc.params if exc.params else _(exc.message)
         raise ApplicationError(f"{exc.name}: {message}", code="invalid_option",
                                details={"options": {exc.name: [message]}}) from exc
+
+
+def conversion_options_validate(*, source: str, target: str, options: dict | None) -> dict:
+    """The pair's options checked against the catalogue's schema (400 naming the bad option)."""
+    return _options_checked(lambda raw: catalog.validate_options(source, target, raw), options)
+
+
+def conversion_options_precheck(*, target: str, options: dict | None) -> dict:
+    """Options asked before the source is known (URL import, finished S3 upload): 400 naming the bad
+    option unless some pair to ``target`` takes them; ``conversion_options_validate`` follows once the
+    content is known."""
+    return _options_checked(lambda raw: catalog.validate_options_for_target(target, raw), options)
 
 
 def _inspect(upload: Upload, target: str, max_bytes: int) -> str:

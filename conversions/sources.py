@@ -18,7 +18,8 @@ _services: dict[str, Callable[..., list[Conversion]]] = {}
 
 def source_register(field: str, service: Callable[..., list[Conversion]]) -> None:
     """``service(**{field: value}, owner=…, target_format=…, quality=…, use_credit=…, transaction_id=…,
-    webhook_url=…)`` returns the conversions it created."""
+    webhook_url=…, options=…)`` returns the conversions it created (``options``: the per-pair options,
+    checked as for a file in the request: 400 ``invalid_option`` naming the bad one)."""
     _services[field] = service
 
 

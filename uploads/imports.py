@@ -50,19 +50,23 @@ def conversion_is_fetching(conversion: Conversion) -> bool:
     return (conversion.options or {}).get("import") == FETCHING
 
 
-def _validated(target_format: str, quality: str, webhook_url: str) -> tuple[str, str]:
+def _validated(target_format: str, quality: str, webhook_url: str, options: dict | None) -> tuple[str, str, dict]:
+    """Target, quality and the per-pair options as asked (checked against every pair to the target:
+    the source is known only after the download; the pair's own check runs then)."""
     target = conversion_services._validate_target(target_format)
     quality = conversion_services._validate_quality(quality)
     if webhook_url and not webhook_url_allowed(webhook_url):
         raise ApplicationError(_("webhook_url debe ser una URL http(s) pública."), code="invalid_webhook_url",
                                details={"webhook_url": [_("Solo se admiten direcciones http(s) públicas.")]})
-    return target, quality
+    conversion_services.conversion_options_precheck(target=target, options=options)
+    return target, quality, dict(options or {})
 
 
 def url_import_request(*, owner: Owner, source_url: str, target_format: str, quality: str = "standard",
-                       use_credit: bool = False, transaction_id=None, webhook_url: str = "") -> list[Conversion]:
+                       use_credit: bool = False, transaction_id=None, webhook_url: str = "",
+                       options: dict | None = None) -> list[Conversion]:
     """Create the job (pending, fetching) and enqueue the download on commit."""
-    target, quality = _validated(target_format, quality, webhook_url)
+    target, quality, requested = _validated(target_format, quality, webhook_url, options)
     try:
         url_syntax_check(source_url)
     except FetchError as exc:
@@ -70,26 +74,31 @@ def url_import_request(*, owner: Owner, source_url: str, target_format: str, qua
     name = storage_services.safe_filename(filename_from(source_url, None))
     return _import_job_create(owner=owner, name=name, target=target, quality=quality, webhook_url=webhook_url,
                               options={"source_url": source_url, "use_credit": bool(use_credit),
-                                       "transaction_id": str(transaction_id) if transaction_id else None})
+                                       "transaction_id": str(transaction_id) if transaction_id else None},
+                              requested=requested)
 
 
 def stored_upload_import_request(*, owner: Owner, upload, target_format: str, quality: str = "standard",
                                  use_credit: bool = False, transaction_id=None,
-                                 webhook_url: str = "") -> list[Conversion]:
+                                 webhook_url: str = "", options: dict | None = None) -> list[Conversion]:
     """A finished S3 multipart upload (`uploads.ResumableUpload`, locked by the caller): the job is
     created like a URL import and the worker takes the object from the storage. The upload row goes
     now (it cannot be converted twice); the object goes once the worker has it."""
-    target, quality = _validated(target_format, quality, webhook_url)
+    target, quality, requested = _validated(target_format, quality, webhook_url, options)
     conversions = _import_job_create(
         owner=owner, name=upload.filename, target=target, quality=quality, webhook_url=webhook_url,
         options={"upload_storage_name": upload.storage_name, "use_credit": bool(use_credit),
-                 "transaction_id": str(transaction_id) if transaction_id else None})
+                 "transaction_id": str(transaction_id) if transaction_id else None},
+        requested=requested)
     type(upload).objects.filter(pk=upload.pk).delete()
     return conversions
 
 
 def _import_job_create(*, owner: Owner, name: str, target: str, quality: str, webhook_url: str,
-                       options: dict) -> list[Conversion]:
+                       options: dict, requested: dict) -> list[Conversion]:
+    """``options``: the job's import bookkeeping; ``requested``: the per-pair options as asked."""
+    if requested:
+        options = {**options, "requested_options": requested}
     now = timezone.now()
     with transaction.atomic():
         placeholder = StoredFile.objects.create(
@@ -170,15 +179,18 @@ def _execute(conversion, address) -> str:
                 name, size = storage_services.safe_filename(fetched.filename), fetched.size
             upload = conversion_services.Upload(path=destination, name=name, size=size)
             source = conversion_services._inspect(upload, conversion.target_format, max_bytes)
+            # The pair is known now: its own option schema (a refusal fails the job, nothing consumed).
+            params = conversion_services.conversion_options_validate(
+                source=source, target=conversion.target_format, options=options.get("requested_options"))
             return _hand_over(conversion=conversion, owner=owner, upload=upload, source=source,
-                              use_credit=use_credit, transaction_id=transaction_id)
+                              use_credit=use_credit, transaction_id=transaction_id, params=params)
         except (FetchError, ApplicationError) as exc:
             logger.info("url import %s failed: %s", conversion_id, exc.code)
             return conversion_services.conversion_fail(conversion_id=conversion_id, code=exc.code,
                                                        message=exc.message, params=getattr(exc, "params", None))
 
 
-def _hand_over(*, conversion, owner, upload, source, use_credit, transaction_id) -> str:
+def _hand_over(*, conversion, owner, upload, source, use_credit, transaction_id, params: dict) -> str:
     planned = [PlannedConversion(source_format=source, target_format=conversion.target_format,
                                  size_bytes=upload.size, quality=conversion.quality, name=upload.name)]
     with transaction.atomic():
@@ -197,7 +209,7 @@ def _hand_over(*, conversion, owner, upload, source, use_credit, transaction_id)
         locked.conversion_type = conversion_type(source, locked.target_format)
         locked.paid_by = auth.paid_by
         locked.priority = auth.priority
-        locked.options = {**locked.options, "import": FETCHED}
+        locked.options = {**locked.options, "import": FETCHED, **({"params": params} if params else {})}
         locked.save(update_fields=["source", "original_format", "conversion_type", "paid_by", "priority",
                                    "options", "updated_at"])
         auth.attach([locked])

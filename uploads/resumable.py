@@ -141,8 +141,10 @@ def _remove(upload: ResumableUpload) -> None:
 
 
 def upload_conversion_request(*, owner: Owner, upload_id, target_format: str, quality: str = "standard",
-                              use_credit: bool = False, transaction_id=None, webhook_url: str = ""):
-    """A finished upload becomes a conversion exactly as a multipart upload would."""
+                              use_credit: bool = False, transaction_id=None, webhook_url: str = "",
+                              options: dict | None = None):
+    """A finished upload becomes a conversion exactly as a multipart upload would (per-pair ``options``
+    included)."""
     with transaction.atomic():
         upload = upload_get_for_owner(owner=owner, upload_id=upload_id)
         upload = ResumableUpload.objects.select_for_update().get(pk=upload.pk)
@@ -152,12 +154,12 @@ def upload_conversion_request(*, owner: Owner, upload_id, target_format: str, qu
         if upload.backend == ResumableUpload.Backend.S3:
             return stored_upload_import_request(
                 owner=owner, upload=upload, target_format=target_format, quality=quality,
-                use_credit=use_credit, transaction_id=transaction_id, webhook_url=webhook_url)
+                use_credit=use_credit, transaction_id=transaction_id, webhook_url=webhook_url, options=options)
         conversions = conversion_services.conversion_request(
             owner=owner,
             uploads=[conversion_services.Upload(path=Path(upload.path), name=upload.filename, size=upload.length)],
             target_format=target_format, quality=quality, use_credit=use_credit,
-            transaction_id=transaction_id, webhook_url=webhook_url,
+            transaction_id=transaction_id, webhook_url=webhook_url, options=options,
         )
         path = upload.path
         ResumableUpload.objects.filter(pk=upload.pk).delete()

@@ -38,6 +38,7 @@ from .pairs import (
     supported_pairs,
     targets_by_source,
     validate_options,
+    validate_options_for_target,
 )
 from .quality import DEFAULT_QUALITY, QUALITY_LEVELS, QUALITY_NAMES, QualityLevel, quality_choices, quality_multipliers
 
@@ -47,4 +48,5 @@ __all__ = [
     "canonical", "category_of", "conversion_type", "engine_name_for", "family_of", "formats_in", "is_output",
     "missing_engines", "options_for", "pair_supported", "quality_choices", "quality_multipliers", "summary_lines",
     "supported_formats_report", "supported_pairs", "targets_by_source", "validate_options",
+    "validate_options_for_target",
 ]

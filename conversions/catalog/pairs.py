@@ -50,6 +50,35 @@ def validate_options(src: str, dst: str, raw: dict | None, registry: Registry | 
     return opts.validate(options_for(src, dst, registry), raw)
 
 
+def validate_options_for_target(dst: str, raw: dict | None, registry: Registry | None = None) -> dict:
+    """Options asked before the source is known (a URL import, a finished S3 upload): accepted when the
+    schema of some pair this host converts to ``dst`` takes them (returns them checked against the first
+    such schema); raises ``options.OptionError`` naming the bad option otherwise. The pair's own check
+    follows once the content says what the source is."""
+    raw = dict(raw or {})
+    if not raw:
+        return {}
+    candidates: dict[str, opts.PairOptions] = {}
+    for src, target in supported_pairs(registry):
+        if target == dst:
+            pair_opts = options_for(src, dst, registry)
+            if pair_opts is not None:
+                candidates.setdefault(pair_opts.key, pair_opts)
+    errors: list[tuple[opts.PairOptions, opts.OptionError]] = []
+    for pair_opts in sorted(candidates.values(), key=lambda p: p.key):
+        try:
+            return opts.validate(pair_opts, raw)
+        except opts.OptionError as exc:
+            errors.append((pair_opts, exc))
+    # The most telling refusal: a bad value of an option some pair takes, before an unknown option.
+    for pair_opts, exc in errors:
+        if exc.name in {option.name for option in pair_opts.options()}:
+            raise exc
+    if errors:
+        raise errors[0][1]
+    return opts.validate(None, raw)  # no pair to dst takes options: names the first one
+
+
 def targets_by_source(pairs=None) -> dict[str, list[str]]:
     pairs = pairs if pairs is not None else supported_pairs()
     targets: dict[str, list[str]] = {}

@@ -188,7 +188,37 @@ def test_the_page_offers_more_options_and_the_form_sends_them(client, sample):
 
 
 @pytest.mark.django_db
-def test_options_with_a_url_import_are_refused_not_ignored(api_client):
-    data = {"source_url": "https://example.com/a.png", "target_format": "jpg", "options": json.dumps({"width": 10})}
+@pytest.mark.parametrize("options, name", [
+    ({"width": 0}, "width"), ({"fit": "stretch"}, "fit"), ({"bitrate": 128}, "bitrate"), ({"foo": 1}, "foo"),
+    ({"dpi": 5000}, "dpi"),
+])
+def test_bad_option_with_a_url_import_is_a_400_naming_it(api_client, monkeypatch, options, name):
+    """The source is known only after the download: an option no pair to the target takes (or a value
+    out of every pair's bounds) is refused at once, naming it."""
+    from uploads import imports
+
+    monkeypatch.setattr(imports, "url_import_enqueue", lambda **kw: None)
+    data = {"source_url": "https://example.com/a.png", "target_format": "jpg", "options": json.dumps(options)}
     resp = api_client.post("/api/conversion/convert", data, format="multipart")
-    assert resp.status_code == 400 and resp.json()["code"] == "invalid_option"
+    assert resp.status_code == 400, resp.content
+    body = resp.json()
+    assert body["code"] == "invalid_option" and body["error"].startswith(f"{name}: ")
+    assert list(body["details"]["options"]) == [name]
+    assert not Conversion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_good_options_with_a_url_import_are_kept_on_the_job(api_client, monkeypatch):
+    from uploads import imports
+
+    monkeypatch.setattr(imports, "url_import_enqueue", lambda **kw: None)
+    data = {"source_url": "https://example.com/a.png", "target_format": "jpg",
+            "options": json.dumps({"width": "10", "pages": "1-2"})}  # image and PDF-page options: pairs to jpg
+    resp = api_client.post("/api/conversion/convert", data, format="multipart")
+    assert resp.status_code == 400 and list(resp.json()["details"]["options"]) == ["pages"]  # never together
+    data["options"] = json.dumps({"width": 10})
+    resp = api_client.post("/api/conversion/convert", data, format="multipart")
+    assert resp.status_code == 202, resp.content
+    (item,) = resp.json()["conversions"]
+    assert item["fetching"] is True and item["options"] == {"width": 10}
+    assert Conversion.objects.get(pk=item["id"]).options["requested_options"] == {"width": 10}

@@ -173,3 +173,41 @@ def test_cleanup_is_scheduled():
     from anclora.core.schedules import PERIODIC_TASKS
 
     assert PERIODIC_TASKS["uploads-cleanup"][0] == "uploads.tasks.uploads_cleanup_task"
+
+
+def _finished_upload(client, data: bytes, filename="foto.png") -> str:
+    created = create(client, len(data), filename=filename)
+    assert created.status_code == 201, created.content
+    assert patch(client, created.json()["upload_url"], 0, data).status_code == 204
+    return created.json()["id"]
+
+
+def test_options_with_an_upload_id_change_the_output(user_client):
+    from PIL import Image
+
+    source = io.BytesIO()
+    Image.new("RGB", (64, 48), "green").save(source, "PNG")
+    upload_id = _finished_upload(user_client, source.getvalue())
+    convert = user_client.post("/api/conversion/convert", {"upload_id": upload_id, "target_format": "webp",
+                                                           "options": '{"width": 16}'}, format="multipart")
+    assert convert.status_code == 202, convert.content
+    (item,) = convert.json()["conversions"]
+    assert item["options"]["width"] == 16 and item["options"]["strip_metadata"] is True
+    conversion = Conversion.objects.get(pk=item["id"])
+    assert conversion.status == "completed" and conversion.options["params"]["width"] == 16
+    data = b"".join(user_client.get(f"/api/conversion/{item['id']}/download").streaming_content)
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.format == "WEBP" and im.size == (16, 12)
+
+
+@pytest.mark.parametrize("options, name", [({"width": 0}, "width"), ({"trim_start": 1}, "trim_start")])
+def test_bad_option_with_an_upload_id_is_a_400_naming_it_and_the_upload_stays(user_client, sample, options, name):
+    import json
+
+    upload_id = _finished_upload(user_client, sample("png").read_bytes())
+    convert = user_client.post("/api/conversion/convert", {"upload_id": upload_id, "target_format": "jpg",
+                                                           "options": json.dumps(options)}, format="multipart")
+    assert convert.status_code == 400, convert.content
+    body = convert.json()
+    assert body["code"] == "invalid_option" and list(body["details"]["options"]) == [name]
+    assert not Conversion.objects.exists() and ResumableUpload.objects.filter(pk=upload_id).exists()

@@ -225,3 +225,32 @@ def test_content_that_is_not_what_its_name_says_fails_the_job_and_the_object_goe
     assert "fake.png" in conversion.error_message
     assert storage_name not in _keys(s3)
     assert not StoredFile.objects.filter(is_deleted=False).exists()  # nothing stored
+
+
+def test_options_with_a_finished_s3_upload_are_checked_and_applied(s3, user_client, big_png):
+    import io
+    import json
+
+    from PIL import Image
+
+    upload_id = _create(user_client, len(big_png)).json()["id"]
+    urls = user_client.post(f"/api/uploads/{upload_id}/parts", {"part_numbers": [1, 2]}, format="json").json()
+    for part in urls["parts"]:
+        start = (part["part_number"] - 1) * 5 * MB
+        assert _put(part["url"], big_png[start:start + part["size"]]).status_code == 200
+    assert user_client.post(f"/api/uploads/{upload_id}/complete").status_code == 200
+    refused = user_client.post("/api/conversion/convert", {"upload_id": upload_id, "target_format": "jpg",
+                                                           "options": json.dumps({"width": 99999})},
+                               format="multipart")
+    assert refused.status_code == 400 and list(refused.json()["details"]["options"]) == ["width"]
+    assert ResumableUpload.objects.filter(pk=upload_id).exists()  # refused before the upload was taken
+    convert = user_client.post("/api/conversion/convert", {"upload_id": upload_id, "target_format": "jpg",
+                                                           "options": json.dumps({"width": 140})},
+                               format="multipart")
+    assert convert.status_code == 202, convert.content
+    conversion = Conversion.objects.get(pk=convert.json()["conversions"][0]["id"])
+    assert conversion.status == Conversion.Status.COMPLETED, conversion.error_message
+    assert conversion.options["params"]["width"] == 140
+    data = b"".join(user_client.get(f"/api/conversion/{conversion.pk}/download").streaming_content)
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.size == (140, 130)  # 1400 x 1300 in proportion

@@ -312,3 +312,44 @@ def test_cancelled_while_downloading_stays_cancelled(settings, server, sample, n
     assert url_import_execute(conversion_id=item["id"]) == "skipped"
     assert Conversion.objects.get(pk=item["id"]).status == "cancelled"
     assert not StoredFile.objects.filter(is_deleted=False).exists()
+
+
+def test_options_with_a_url_import_are_applied_once_the_source_is_known(settings, server, sample):
+    import io
+    import json
+
+    from PIL import Image
+
+    settings.URL_IMPORT_ALLOW_PRIVATE = True
+    base, routes = server
+    routes["/foto.png"] = _body(sample("png").read_bytes(), "image/png")
+    with Image.open(sample("png")) as im:
+        width, height = im.size
+    client = APIClient()
+    resp = client.post("/api/conversion/convert", {"source_url": f"{base}/foto.png", "target_format": "jpg",
+                                                   "options": json.dumps({"width": 8})}, format="multipart")
+    assert resp.status_code == 202, resp.content
+    body = resp.json()
+    detail = client.get(body["conversions"][0]["status_url"], {"session_id": body["session_id"]}).json()
+    assert detail["status"] == "completed", detail
+    assert detail["options"] == {"width": 8, "fit": "contain", "strip_metadata": True, "background": "#ffffff"}
+    data = b"".join(client.get(detail["download_url"], HTTP_X_SESSION_ID=body["session_id"]).streaming_content)
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.size == (8, max(1, round(height * 8 / width)))
+
+
+def test_an_option_the_downloaded_pair_does_not_take_fails_the_job_naming_it(settings, server, sample):
+    """`pages` is an option of pdf -> png, so the request is accepted; the download is a PNG."""
+    import json
+
+    settings.URL_IMPORT_ALLOW_PRIVATE = True
+    base, routes = server
+    routes["/doc"] = _body(sample("png").read_bytes(), "application/pdf")
+    client = APIClient()
+    resp = client.post("/api/conversion/convert", {"source_url": f"{base}/doc", "target_format": "webp",
+                                                   "options": json.dumps({"pages": "1"})}, format="multipart")
+    assert resp.status_code == 202, resp.content
+    conversion = Conversion.objects.get(pk=resp.json()["conversions"][0]["id"])
+    assert conversion.status == "failed" and conversion.error_code == "invalid_option"
+    assert conversion.error_message.startswith("pages: ")
+    assert not StoredFile.objects.filter(is_deleted=False).exists()  # refused before anything was stored
