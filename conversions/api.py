@@ -149,7 +149,9 @@ class SupportedFormatsApi(APIView):
         formats = serializers.DictField(child=serializers.DictField(), help_text="every offered format")
         quality_levels = serializers.ListField(child=serializers.DictField())
         missing = serializers.ListField(child=serializers.DictField(),
-                                        help_text="engines not installed here: {engine, formats, pairs}")
+                                        help_text="engines not installed here, and codec packages an installed "
+                                                  "engine lacks (e.g. pillow-jxl-plugin): {engine, kind "
+                                                  "(engine|codec), formats, pairs}")
 
     @extend_schema(responses={200: OutputSerializer})
     def get(self, request):

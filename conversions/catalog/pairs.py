@@ -89,22 +89,32 @@ def targets_by_source(pairs=None) -> dict[str, list[str]]:
 
 
 def missing_engines(registry: Registry | None = None) -> list[dict]:
-    """Configured engines not installed here, and the formats/pairs each would add."""
+    """Configured engines not installed here, then optional codec packages an installed engine lacks
+    (e.g. pillow-jxl-plugin), and the formats/pairs each would add (``kind``: "engine" or "codec")."""
     registry = _registry(registry)
     have = supported_pairs(registry)
     have_formats = {f for pair in have for f in pair}
+
+    def entry(name: str, kind: str, would: set) -> dict:
+        new_formats = {f for pair in would for f in pair} - have_formats
+        return {"engine": name, "kind": kind, "formats": sorted(new_formats, key=_ORDER.__getitem__),
+                "pairs": len(would)}
+
     result = []
     for engine in registry.missing():
         try:
             would = {pair for pair in engine.pairs() if _catalogued(*pair)} - set(have)
         except Exception:  # noqa: BLE001 - a missing engine's own probe may fail; report what we can
             would = set()
-        new_formats = {f for pair in would for f in pair} - have_formats
-        result.append({
-            "engine": engine.name,
-            "formats": sorted(new_formats, key=_ORDER.__getitem__),
-            "pairs": len(would),
-        })
+        result.append(entry(engine.name, "engine", would))
+    codecs: dict[str, set] = {}
+    for engine in registry.available():
+        for package, pairs in engine.missing_codecs().items():
+            codecs.setdefault(package, set()).update(pair for pair in pairs if _catalogued(*pair))
+    for package, pairs in sorted(codecs.items()):
+        would = pairs - set(have)
+        if would:
+            result.append(entry(package, "codec", would))
     return result
 
 
@@ -153,5 +163,5 @@ def summary_lines(registry: Registry | None = None) -> list[str]:
              f"({', '.join(f'{name} {count}' for name, count in sorted(engines.items()))})"]
     for missing in report["missing"]:
         what = ", ".join(missing["formats"]) or f"{missing['pairs']} pairs"
-        lines.append(f"Missing engine {missing['engine']}: would add {what}")
+        lines.append(f"Missing {missing.get('kind', 'engine')} {missing['engine']}: would add {what}")
     return lines

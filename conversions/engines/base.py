@@ -126,6 +126,10 @@ class Engine:
     def quality(self, options: ConvertOptions):
         return self.QUALITY.get(options.quality, self.QUALITY.get("standard"))
 
+    def missing_codecs(self) -> dict[str, set[tuple[str, str]]]:
+        """Optional codec packages this (available) engine lacks here -> the pairs each would add."""
+        return {}
+
     def option_choices(self, option: str, dst_fmt: str) -> tuple[str, ...] | None:
         """Choices this engine (build) offers for an option whose values depend on it (e.g. ``codec``)."""
         return None

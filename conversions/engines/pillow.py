@@ -13,8 +13,9 @@ from .base import ConvertOptions, Engine, EngineError
 
 # Raster formats Pillow reads and writes (PDF pages render to these too).
 IMAGE_FORMATS = ["jpg", "png", "gif", "bmp", "tiff", "webp", "heic", "avif", "ico", "jxl"]
-# Formats whose codec comes from an optional package or build feature (offered only when present).
-OPTIONAL_CODECS = ("heic", "avif", "jxl")
+# Formats whose codec comes from an optional package or build feature (offered only when present),
+# and what provides it (the formats endpoint's ``missing`` names it when absent).
+OPTIONAL_CODECS = {"heic": "pillow-heif", "avif": "Pillow with AVIF", "jxl": "pillow-jxl-plugin"}
 # SVG is read only: CairoSVG draws it (in a subprocess) and Pillow takes the bitmap from there.
 VECTOR_INPUTS = ["svg"]
 SVG_SCRIPT = Path(__file__).with_name("_svg_render.py")
@@ -326,12 +327,21 @@ class PillowEngine(Engine):
     QUALITY = QUALITY
 
     def pairs(self) -> set[tuple[str, str]]:
-        formats = [f for f in IMAGE_FORMATS if _codec_available(f)]
+        return self._pairs_among([f for f in IMAGE_FORMATS if _codec_available(f)])
+
+    @staticmethod
+    def _pairs_among(formats: list[str]) -> set[tuple[str, str]]:
         result = {(a, b) for a in formats for b in formats if a != b}
         result |= {(a, "pdf") for a in formats}
         if svg_available():
             result |= {(a, b) for a in VECTOR_INPUTS for b in [*formats, "pdf"]}
         return result
+
+    def missing_codecs(self) -> dict[str, set[tuple[str, str]]]:
+        present = [f for f in IMAGE_FORMATS if _codec_available(f)]
+        have = self._pairs_among(present)
+        return {package: self._pairs_among([*present, fmt]) - have
+                for fmt, package in OPTIONAL_CODECS.items() if fmt not in present}
 
     def _probe(self) -> bool:
         Image = _image_module()

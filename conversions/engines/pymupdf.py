@@ -169,6 +169,10 @@ class PyMuPDFEngine(Engine):
             result |= {("pdf", fmt) for fmt in OFFICE_TARGETS}
         return result
 
+    def missing_codecs(self) -> dict[str, set[tuple[str, str]]]:
+        return {package: {("pdf", fmt), (fmt, "pdf")} for fmt, package in pillow_engine.OPTIONAL_CODECS.items()
+                if not pillow_engine._codec_available(fmt)}
+
     def _probe(self) -> bool:
         try:
             _module()

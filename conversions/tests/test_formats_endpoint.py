@@ -91,3 +91,27 @@ def test_summary_lines_say_what_is_missing(registry_override):
     lines = catalog.summary_lines()
     assert lines[0].startswith("Formats: ") and "pillow" in lines[0]
     assert any(line.startswith("Missing engine ffmpeg: would add ") and "mp3" in line for line in lines)
+
+
+def test_a_missing_codec_package_is_said_and_its_format_absent(api_client, registry_override, monkeypatch):
+    """Without pillow-jxl-plugin the Pillow engine still runs: jxl is absent and `missing` names the package."""
+    import sys
+
+    from conversions.engines import pillow
+
+    registry_override()  # a fresh registry: pairs are asked again
+    body = api_client.get("/api/conversion/supported-formats").json()
+    assert "jxl" in body["formats"] and "png->jxl" in body["pairs"] and "pdf->jxl" in body["pairs"]
+    assert all(m["engine"] != "pillow-jxl-plugin" for m in body["missing"])
+
+    monkeypatch.setitem(sys.modules, "pillow_jxl", None)  # the import fails as if it were not installed
+    monkeypatch.setattr(pillow, "_jxl", {"registered": False})
+    registry_override()
+    without = api_client.get("/api/conversion/supported-formats").json()
+    assert "jxl" not in without["formats"] and not [k for k in without["pairs"] if "jxl" in k]
+    missing = {m["engine"]: m for m in without["missing"]}
+    lost = {k for k in body["pairs"] if "jxl" in k.split("->")}
+    assert missing["pillow-jxl-plugin"] == {"engine": "pillow-jxl-plugin", "kind": "codec", "formats": ["jxl"],
+                                            "pairs": len(lost)}
+    assert without["total_conversions"] == body["total_conversions"] - len(lost)
+    assert "Missing codec pillow-jxl-plugin: would add jxl" in catalog.summary_lines()
