@@ -274,10 +274,13 @@ def check_heif_complete(src: Path, options: ConvertOptions) -> None:
         raise _corrupt(exc) from exc
 
 
+JXL_HEADER_WINDOW = 1024 * 1024  # container boxes (Exif, XMP) may come before the codestream
+
+
 def check_jxl_size(src: Path) -> None:
     """The pixel cap before decoding (the JXL opener decodes the whole image as it opens the file)."""
     with open(src, "rb") as fh:
-        size = jxl_header.dimensions(fh.read(65536))
+        size = jxl_header.dimensions(fh.read(JXL_HEADER_WINDOW))
     if size is None:
         raise _corrupt()
     if size[0] * size[1] > MAX_IMAGE_PIXELS:
