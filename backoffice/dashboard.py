@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
@@ -65,6 +66,8 @@ def dashboard_view(request):
     series = daily_series()
     stats = admin_stats()
     return render(request, "admin/dashboard.html", {
+        # the site's header and title ("Anclora Converter · administración"), without the models sidebar
+        **admin.site.each_context(request), "is_nav_sidebar_enabled": False,
         "stats": stats["system_stats"], "activity": _activity_rows(stats["recent_activity"][:10]),
         "conversions_chart": _chart(series, "conversions"), "revenue_chart": _chart(series, "revenue"),
         "title": _("Panel de control"),

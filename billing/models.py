@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AnonymousSession, SubscriptionPlan, User
@@ -70,7 +71,7 @@ class ConversionTransaction(BaseModel):
         ]
 
     def __str__(self):
-        return f"{self.amount} {self.currency} · {self.get_status_display()}"
+        return f"{number_format(self.amount, 2)} {self.currency} · {self.get_status_display()}"
 
     @property
     def source_format(self) -> str:

@@ -261,3 +261,12 @@ def test_rendered_labels_sees_what_staff_read():
             '<select name="action"><option value="" selected>---------</option>'
             '<option value="delete_selected">Eliminar</option></select>')
     assert _rendered_labels(page) == {"Perfil", "Nombre", "Activo", "Estado", "Pagado con", "---------", "Eliminar"}
+
+
+@pytest.mark.parametrize(("lang", "header"), [("es", "Anclora Converter · administración"),
+                                              ("en", "Anclora Converter · administration")])
+def test_dashboard_has_the_sites_header(lang, header, admin_user, otp_login):
+    """The dashboard is one of the site's pages: its header, not Django's default one."""
+    page = _client(lang, admin_user, otp_login).get(reverse("dashboard")).content.decode()
+    assert header in html.unescape(page)
+    assert "Django" not in _text(re.search(r'<div id="branding">(.*?)</div>', page, re.S).group(1))
