@@ -4,11 +4,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from anclora.core.admin import LedgerAdmin
+from anclora.core.admin import LedgerAdmin, TranslatedPermissionsMixin
 
 from . import services
 from .credits import CreditReason, credits_grant
@@ -22,7 +24,7 @@ class GrantCreditsForm(forms.Form):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(TranslatedPermissionsMixin, BaseUserAdmin):
     ordering = ["-date_joined"]
     list_display = ["email", "first_name", "last_name", "level", "total_points",
                     "conversion_credits", "is_active", "is_staff", "date_joined"]
@@ -76,6 +78,15 @@ class UserAdmin(BaseUserAdmin):
             "form": form, "users": queryset, "action_checkbox_name": ACTION_CHECKBOX_NAME, "action": "grant_credits",
             "title": _("Conceder créditos de conversión"), **self.admin_site.each_context(request),
         })
+
+
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(TranslatedPermissionsMixin, BaseGroupAdmin):
+    """Django's group admin with the permissions named in the reader's language."""
 
 
 @admin.register(SubscriptionPlan)

@@ -270,3 +270,17 @@ def test_dashboard_has_the_sites_header(lang, header, admin_user, otp_login):
     page = _client(lang, admin_user, otp_login).get(reverse("dashboard")).content.decode()
     assert header in html.unescape(page)
     assert "Django" not in _text(re.search(r'<div id="branding">(.*?)</div>', page, re.S).group(1))
+
+
+@pytest.mark.parametrize(("lang", "shown", "absent"), [
+    ("es", "Cuentas | sesión anónima | Puede añadir sesión anónima", "Can add"),
+    ("en", "Accounts | anonymous session | Can add anonymous session", "Puede añadir"),
+])
+def test_permissions_are_named_in_the_readers_language(lang, shown, absent, rows, admin_user, otp_login):
+    """Django stores "Can add <model>" once, in English; the user and group forms name them per language."""
+    client = _client(lang, admin_user, otp_login)
+    for url in (reverse("admin:accounts_user_change", args=[rows.pk]), reverse("admin:auth_group_add")):
+        page = html.unescape(client.get(url).content.decode())
+        options = re.findall(r"<option[^>]*>(.*?)</option>", page, re.S)
+        assert shown in options, (url, options[:5])
+        assert not [option for option in options if absent in option], url
