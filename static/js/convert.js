@@ -25,6 +25,9 @@
   var allTargets = Array.prototype.map.call(target.options, function (o) { return o.value; });
   var files = [];
   var detected = [];
+  var fileTargets = [];  // each file's own target in a batch of several (a row select each)
+  var applyAll = document.getElementById("apply-all");
+  var applyNote = document.getElementById("apply-all-note");
   var lang = document.documentElement.lang || "es";
   var money = new Intl.NumberFormat(lang, { style: "currency", currency: "EUR" });
   var percent = new Intl.NumberFormat(lang, { style: "percent" });
@@ -61,22 +64,14 @@
   function remembered() { try { return window.localStorage.getItem(REMEMBER); } catch (e) { return null; } }
   function remember(fmt) { try { window.localStorage.setItem(REMEMBER, fmt); } catch (e) { /* private mode */ } }
 
-  function refreshTargets() {
-    var common = null;
-    detected.forEach(function (fmt) {
-      var options = (fmt && config.targets[fmt]) || [];
-      common = common === null ? options.slice() : common.filter(function (x) { return options.indexOf(x) !== -1; });
-    });
-    var allowed = common === null ? allTargets : common;
-    var query = search ? search.value.trim().toLowerCase().replace(/^\./, "") : "";
-    var shown = query ? allowed.filter(function (fmt) { return fmt.indexOf(query) !== -1; }) : allowed;
-    if (!shown.length) shown = allowed;
-    var current = target.value || remembered();
-    target.innerHTML = "";
+  // The valid targets of a format (from the catalogue), and a select filled with them by family.
+  function targetsOf(fmt) { return (fmt && config.targets[fmt]) || []; }
+  function fillTargets(select, list) {
+    select.innerHTML = "";
     var families = config.categories || {};
     var placed = {};
     Object.keys(families).forEach(function (family) {
-      var members = shown.filter(function (fmt) { return families[family].indexOf(fmt) !== -1 && !placed[fmt]; });
+      var members = list.filter(function (fmt) { return families[family].indexOf(fmt) !== -1 && !placed[fmt]; });
       if (!members.length) return;
       var group = document.createElement("optgroup");
       group.label = t["family_" + family] || family;
@@ -86,17 +81,83 @@
         opt.value = fmt; opt.textContent = fmt.toUpperCase();
         group.appendChild(opt);
       });
-      target.appendChild(group);
+      select.appendChild(group);
     });
-    shown.filter(function (fmt) { return !placed[fmt]; }).forEach(function (fmt) {
+    list.filter(function (fmt) { return !placed[fmt]; }).forEach(function (fmt) {
       var opt = document.createElement("option");
       opt.value = fmt; opt.textContent = fmt.toUpperCase();
-      target.appendChild(opt);
+      select.appendChild(opt);
     });
+  }
+
+  // One file: its targets. Several: every target valid for at least one of them (each file row has
+  // its own select; choosing here applies to every file it is valid for).
+  function refreshTargets() {
+    var lists = detected.map(targetsOf);
+    var allowed = !lists.length ? allTargets : allTargets.filter(function (fmt) {
+      return lists.some(function (list) { return list.indexOf(fmt) !== -1; });
+    });
+    var query = search ? search.value.trim().toLowerCase().replace(/^\./, "") : "";
+    var shown = query ? allowed.filter(function (fmt) { return fmt.indexOf(query) !== -1; }) : allowed;
+    if (!shown.length) shown = allowed;
+    var current = target.value || remembered();
+    fillTargets(target, shown);
     if (shown.indexOf(current) !== -1) target.value = current;
     else if (query && shown.length) target.value = shown[0];
-    button.disabled = files.length > 0 && allowed.length === 0;
-    showError(files.length > 0 && allowed.length === 0 ? t.noTargets : "");
+    syncGlobal();
+    var stuck = files.filter(function (f, i) { return i < lists.length && !lists[i].length; });
+    button.disabled = stuck.length > 0;
+    showError(stuck.length ? t.cannotConvert.replace("%(name)s", stuck.map(function (f) { return f.name; }).join(", "))
+                           : "");
+  }
+
+  function isBatch() { return files.length > 1; }
+  function fileTarget(i) { return isBatch() ? fileTargets[i] : target.value; }
+
+  // A batch whose files go to different targets: the picker above says so ("— varios —") instead
+  // of naming a target that not every file gets; one target for all: that one.
+  var lastGlobal = null;  // the target last chosen in the picker above: what "Aplicar a todos" applies
+  function syncGlobal() {
+    if (applyAll && (lastGlobal || target.value)) {
+      applyAll.textContent = t.applyFormat.replace("%(format)s", (lastGlobal || target.value).toUpperCase());
+    }
+    var mixed = target.querySelector("option.mixed");
+    var chosen = fileTargets.filter(Boolean);
+    var same = chosen.length && chosen.every(function (fmt) { return fmt === chosen[0]; });
+    if (!isBatch() || !chosen.length || same) {
+      if (mixed) mixed.remove();
+      target.required = true;
+      if (same && isBatch() && target.querySelector("option[value='" + chosen[0] + "']")) target.value = chosen[0];
+      return;
+    }
+    if (!mixed) {
+      mixed = document.createElement("option");
+      mixed.className = "mixed";
+      mixed.value = "";
+      mixed.textContent = t.mixed;
+      target.insertBefore(mixed, target.firstChild);
+    }
+    target.value = "";
+    target.required = false;  // each file has its own (the browser would refuse the empty choice)
+  }
+
+  // "Aplicar a todos": the chosen target on every file it is valid for (the others keep theirs).
+  function applyToAll(fmt) {
+    if (!isBatch() || !fmt) return;
+    var applied = 0;
+    files.forEach(function (file, i) {
+      if (targetsOf(detected[i]).indexOf(fmt) === -1) return;
+      fileTargets[i] = fmt;
+      var select = document.getElementById("file-target-" + i);
+      if (select) select.value = fmt;
+      applied += 1;
+    });
+    applyNote.textContent = (applied === files.length ? t.appliedAll : t.appliedSome)
+      .replace("%(n)s", applied).replace("%(total)s", files.length)
+      .replace("%(format)s", fmt.toUpperCase());
+    applyNote.hidden = false;
+    syncGlobal();
+    updatePrice();
   }
   if (search) {
     search.hidden = false;
@@ -106,7 +167,13 @@
       if (target.value !== before) target.dispatchEvent(new Event("change"));
     });
   }
-  target.addEventListener("change", function () { remember(target.value); });
+  target.addEventListener("change", function () {
+    if (!target.value) return;  // "— varios —"
+    remember(target.value);
+    lastGlobal = target.value;
+    applyToAll(target.value);
+  });
+  if (applyAll) applyAll.addEventListener("click", function () { applyToAll(lastGlobal || target.value); });
   function initialTarget() {
     var before = target.value;
     var last = remembered();
@@ -117,24 +184,61 @@
 
   function setFiles(list) {
     files = Array.prototype.slice.call(list);
+    detected = [];
+    fileTargets = [];
     fileList.innerHTML = "";
+    if (applyAll) applyAll.hidden = true;
+    applyNote.hidden = true;
     Promise.all(files.map(detect)).then(function (results) {
       detected = results.map(function (result) { return result && result.format; });
+      refreshTargets();
+      lastGlobal = target.value || null;
+      var last = remembered();
       files.forEach(function (file, i) {
         var li = document.createElement("li");
+        li.id = "file-row-" + i;
         var mb = file.size / (1024 * 1024);
         // "No se pudo identificar el tipo de archivo." (or why it is not converted) in words
         var label = detected[i] ? detected[i].toUpperCase() : ((results[i] && results[i].message) || t.unknown);
-        li.textContent = file.name + " — " + formatSize(file.size) + " — " + t.detected + ": " + label;
+        var info = document.createElement("span");
+        info.className = "file-info";
+        info.textContent = file.name + " — " + formatSize(file.size) + " — " + t.detected + ": " + label;
+        li.appendChild(info);
         if (!detected[i] || mb > config.maxSizeMb) {
           var bad = document.createElement("span");
           bad.className = "bad";
           bad.textContent = !detected[i] ? "" : t.tooBig;
           li.appendChild(bad);
         }
+        var valid = targetsOf(detected[i]);
+        if (isBatch() && valid.length) {
+          // Its own target: the one chosen above when valid for it, else the last one used, else the first.
+          fileTargets[i] = valid.indexOf(target.value) !== -1 ? target.value
+            : (last && valid.indexOf(last) !== -1 ? last : valid[0]);
+          var controls = document.createElement("span");
+          controls.className = "file-controls";
+          var arrow = document.createElement("label");
+          arrow.htmlFor = "file-target-" + i;
+          arrow.textContent = t.to;
+          var select = document.createElement("select");
+          select.id = "file-target-" + i;
+          select.className = "file-target";
+          select.setAttribute("aria-label", t.targetFor.replace("%(name)s", file.name));
+          fillTargets(select, valid);
+          select.value = fileTargets[i];
+          select.addEventListener("change", function () { fileTargets[i] = select.value; syncGlobal(); updatePrice(); });
+          controls.appendChild(arrow);
+          controls.appendChild(select);
+          li.appendChild(controls);
+        }
+        var price = document.createElement("span");
+        price.className = "file-price";
+        price.id = "file-price-" + i;
+        li.appendChild(price);
         fileList.appendChild(li);
       });
-      refreshTargets();
+      if (applyAll) applyAll.hidden = !isBatch();
+      syncGlobal();
       updatePrice();
     });
   }
@@ -169,16 +273,18 @@
   var quoteSeq = 0;
 
   function loadQuote() {
-    var ready = files.map(function (f, i) { return detected[i] ? { file: f, fmt: detected[i] } : null; })
+    var ready = files.map(function (f, i) { return detected[i] && fileTarget(i) ? { file: f, fmt: detected[i], i: i } : null; })
                      .filter(Boolean);
-    if (!ready.length || !target.value) { quote = null; renderWhatPays(); return Promise.resolve(null); }
+    if (!ready.length) { quote = null; renderWhatPays(); return Promise.resolve(null); }
     var seq = ++quoteSeq;
     return fetch("/api/payments/quote", {
       method: "POST", headers: apiHeaders(true), credentials: "same-origin",
       body: JSON.stringify({ files: ready.map(function (item) {
-                               return { name: item.file.name, source_format: item.fmt, size_bytes: item.file.size };
+                               return { name: item.file.name, source_format: item.fmt, size_bytes: item.file.size,
+                                        target_format: fileTarget(item.i) };
                              }),
-                             target_format: target.value, quality: quality.value,
+                             target_format: target.value || ready[0].fmt && fileTarget(ready[0].i),
+                             quality: quality.value,
                              use_credit: !!(useCredit && useCredit.checked) })
     }).then(function (r) { return r.ok ? r.json() : null; })
       .then(function (body) { if (seq === quoteSeq) { quote = body; renderWhatPays(); } return body; })
@@ -245,19 +351,24 @@
 
   function updatePrice() {
     if (!priceBox) return;
-    var ready = files.map(function (f, i) { return detected[i] ? { file: f, fmt: detected[i] } : null; })
+    var ready = files.map(function (f, i) { return detected[i] && fileTarget(i) ? { file: f, fmt: detected[i], i: i } : null; })
                      .filter(Boolean);
-    if (!ready.length || !target.value) { priceBox.hidden = true; return; }
+    if (!ready.length) { priceBox.hidden = true; return; }
     var seq = ++priceSeq;
     loadQuote();
     Promise.all(ready.map(function (item) {
       return fetch("/api/payments/estimate", {
         method: "POST", headers: apiHeaders(true), credentials: "same-origin",
-        body: JSON.stringify({ source_format: item.fmt, target_format: target.value,
+        body: JSON.stringify({ source_format: item.fmt, target_format: fileTarget(item.i),
                                file_size_mb: sizeMb(item.file), quality: quality.value })
       }).then(function (r) { return r.ok ? r.json() : null; });
     })).then(function (bodies) {
       if (seq !== priceSeq) return;
+      // Each file's tariff in its own row (it follows the file's own target).
+      ready.forEach(function (item, k) {
+        var cell = document.getElementById("file-price-" + item.i);
+        if (cell) cell.textContent = bodies[k] ? money.format(bodies[k].estimated_price) : "";
+      });
       var prices = bodies.filter(Boolean).map(function (b) { return b.estimated_price; });
       if (!prices.length) { priceBox.hidden = true; return; }
       // The tariff of each file; what is actually due (after plan and credits) is in #what-pays.
@@ -272,7 +383,8 @@
     return "k" + Date.now().toString(36) + Math.random().toString(36).slice(2);
   }
 
-  function showCheckout(details) {
+  // onPaid(transactionId): what to do once paid (default: send the chosen files).
+  function showCheckout(details, onPaid) {
     if (!checkout) return;
     checkout.hidden = false;
     document.getElementById("checkout-message").textContent = details.message || "";
@@ -307,9 +419,10 @@
         .then(function (res) {
           payButton.disabled = false;
           if (!res.ok || res.body.status !== "completed") throw new Error(res.body.error || t.network);
-          txInput.value = res.body.id;
           checkout.hidden = true;
           showError("");
+          if (onPaid) { onPaid(res.body.id); return; }
+          txInput.value = res.body.id;
           uploadText.textContent = t.paid;
           submitConversion();
         })
@@ -352,11 +465,14 @@
     li.innerHTML = "";
     var name = document.createElement("span");
     name.className = "name";
+    name.id = "conv-name-" + item.id;
     name.textContent = item.original_filename + " → " + item.target_format.toUpperCase();
     var status = document.createElement("span");
     status.className = "status status-" + item.status;
     status.textContent = statusLabel(item.status) +
-      (item.status === "processing" ? " · " + percent.format((item.progress || 0) / 100) : "");
+      (item.status === "processing" ? " · " + percent.format((item.progress || 0) / 100) : "") +
+      (item.status === "pending" && item.queue && item.queue.estimated_seconds
+        ? " · ~" + waitText(item.queue.estimated_seconds) : "");
     li.appendChild(name);
     li.appendChild(status);
     if (item.status === "pending" || item.status === "processing") {
@@ -379,6 +495,83 @@
       a.setAttribute("download", "");
       li.appendChild(a);
     }
+    if (item.status === "completed" || item.status === "failed") li.appendChild(againControl(item));
+  }
+
+  // "En cola · ~40 s" / "~3 min": the server's estimate from the jobs ahead and recent run times.
+  function waitText(seconds) {
+    return seconds < 90 ? seconds + "\u00a0s" : Math.round(seconds / 60) + "\u00a0min";
+  }
+
+  // "Convertir de nuevo a …": the stored source goes to another target, no new upload.
+  function againControl(item) {
+    var box = document.createElement("div");
+    box.className = "again";
+    var others = targetsOf(item.original_format).filter(function (fmt) { return fmt !== item.target_format; });
+    if (item.source_available === false) {
+      var gone = document.createElement("span");
+      gone.className = "muted again-gone";
+      gone.textContent = t.sourceGone;
+      box.appendChild(gone);
+      return box;
+    }
+    if (!others.length) return box;
+    var label = document.createElement("label");
+    label.htmlFor = "again-" + item.id;
+    label.textContent = t.convertAgain;
+    var select = document.createElement("select");
+    select.id = "again-" + item.id;
+    select.className = "again-target";
+    fillTargets(select, others);
+    var go = document.createElement("button");
+    go.type = "button";
+    go.className = "button button-light small again-button";
+    go.textContent = t.convertAgainButton;
+    go.setAttribute("aria-describedby", "conv-name-" + item.id);
+    var message = document.createElement("span");
+    message.className = "field-error again-error";
+    message.setAttribute("role", "alert");
+    message.hidden = true;
+    go.addEventListener("click", function () { convertAgain(item, select.value, go, message, null); });
+    box.appendChild(label);
+    box.appendChild(select);
+    box.appendChild(go);
+    box.appendChild(message);
+    return box;
+  }
+
+  function convertAgain(item, fmt, go, message, transactionId) {
+    go.disabled = true;
+    message.hidden = true;
+    fetch("/api/conversion/" + item.id + "/convert-again", {
+      method: "POST", headers: apiHeaders(true), credentials: "same-origin",
+      body: JSON.stringify({ target_format: fmt, quality: item.quality,
+                             use_credit: !!(useCredit && useCredit.checked),
+                             transaction_id: transactionId || undefined })
+    }).then(function (r) { return r.json().then(function (b) { return { status: r.status, body: b }; }); })
+      .then(function (res) {
+        go.disabled = false;
+        var details = res.body.details || {};
+        if (res.status === 402 && details.how_to_pay) {
+          showCheckout({ message: res.body.error, estimated_price: details.estimated_price,
+                         amount_due: details.amount_due, files: details.files, how_to_pay: details.how_to_pay },
+                       function (paid) { convertAgain(item, fmt, go, message, paid); });
+          checkout.focus();
+          return;
+        }
+        if (res.status !== 202) {
+          message.textContent = res.body.error || t.network;
+          message.hidden = false;
+          return;
+        }
+        if (res.body.session_id) config.sessionId = res.body.session_id;
+        res.body.conversions.forEach(renderResult);
+        var ids = res.body.conversions.map(function (c) { return c.id; });
+        addHistory(ids, res.body.batch_id);
+        loadEntitlement().then(loadQuote);
+        poll(ids);
+      })
+      .catch(function () { go.disabled = false; message.textContent = t.network; message.hidden = false; });
   }
 
   // "Tus últimas conversiones" from a fresh copy of this page once the jobs have finished.
@@ -411,7 +604,9 @@
                        .map(function (it) { return it.id; });
         var done = items.filter(function (it) { return it.status === "completed"; }).length;
         if (pending.length) { setTimeout(tick, 1000); return; }
-        if (ids.length > 1 && done > 0) { zipLink.hidden = false; }
+        if ((ids.length > 1 && done > 0) || resultList.querySelectorAll(".status-completed").length > 1) {
+          zipLink.hidden = false;
+        }
         refreshRecent();
       }).catch(function () { setTimeout(tick, 3000); });
     }
@@ -456,7 +651,9 @@
   }
 
   function appendOptions(data) {
-    data.append("target_format", target.value);
+    data.append("target_format", target.value || fileTarget(0));
+    // A batch: each file's own target, in the order of the files.
+    if (isBatch()) files.forEach(function (f, i) { data.append("target_formats", fileTarget(i)); });
     data.append("quality", quality.value);
     if (useCredit && useCredit.checked) data.append("use_credit", "true");
     if (txInput && txInput.value) data.append("transaction_id", txInput.value);
@@ -550,6 +747,12 @@
   // Results stay on the page after a reload (this tab's session): the last batch is polled again.
   function saveHistory(ids, batchId) {
     try { window.sessionStorage.setItem(HISTORY, JSON.stringify({ ids: ids, batch: batchId })); } catch (e) { /* off */ }
+  }
+  // A "convert again" joins the batch of the page's results (same zip), so it is kept with them.
+  function addHistory(ids, batchId) {
+    var saved = null;
+    try { saved = JSON.parse(window.sessionStorage.getItem(HISTORY) || "null"); } catch (e) { saved = null; }
+    saveHistory((saved && saved.ids || []).concat(ids), batchId);
   }
   function restoreHistory() {
     var saved = null;
