@@ -327,11 +327,11 @@ class ConversionAgainApi(APIView):
                    responses={202: ConvertApi.OutputSerializer})
     @idempotent
     def post(self, request, conversion_id):
-        owner = owner_from_request(request)
-        conversion = selectors.conversion_get_for_owner(owner=owner, conversion_id=conversion_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.InputSerializer(data=request.data)  # a bad body is a 400 before any lookup
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        owner = owner_from_request(request)
+        conversion = selectors.conversion_get_for_owner(owner=owner, conversion_id=conversion_id)
         again = services.conversion_request_again(
             owner=owner, conversion=conversion, target_format=values["target_format"],
             quality=values.get("quality"), use_credit=values["use_credit"],
