@@ -22,7 +22,6 @@ from .engines.base import EngineError, UnsafeInput
 
 HEAD_SIZE = 65536
 TEXT_SNIFF_SIZE = 65536
-PDF_MARKER_WINDOW = 1024  # "%PDF-" may follow some junk bytes (readers accept it)
 
 # The per-format data (magic bytes, brands, doctypes, zip markers, OLE streams, ASF stream types)
 # is the catalogue's (``catalog.signatures`` on each ``Format``); these tables index it.
@@ -62,7 +61,7 @@ _ASF_DEFAULT = next(name for name, s in _ASF_STREAMS if s.default)
 _BRANDS = sorted(((name, s) for name, s in _signatures(sig.Brand) if not s.other),
                  key=lambda item: not item[1].compatible)
 _BMFF_OTHER = next(name for name, s in _signatures(sig.Brand) if s.other)
-_HEURISTIC_FORMATS = {}
+_HEURISTIC_FORMATS: dict[str, list[str]] = {}
 for _name, _sig in _signatures(sig.Heuristic):
     _HEURISTIC_FORMATS.setdefault(_sig.kind, []).append(_name)
 # The content heuristics detection implements (a catalogue ``Heuristic`` must name one of them).

@@ -97,7 +97,7 @@ FORMATS: tuple[Format, ...] = (
        sig=(magic(b"\xff\x0a"), magic(b"\x00\x00\x00\x0cJXL \r\n\x87\n"))),
     # documents
     _f("pdf", "documents", "application/pdf",
-       sig=(magic(b"%PDF-", within=1024),)),
+       sig=(magic(b"%PDF-", within=1024),)),  # may follow some junk bytes (readers accept it)
     _f("docx", "documents", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
        sig=(OoxmlPart(b"wordprocessingml.document.main+xml", "word/document.xml", "word/"),)),
     _f("txt", "documents", "text/plain", ("text",),
