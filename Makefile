@@ -41,8 +41,11 @@ messages: install
 run: seed
 	PORT=$(PORT) bash scripts/run.sh
 
+# On every core (pytest-xdist; each worker gets its own test database, test_<name>_gw0, ...);
+# `make test PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -18,15 +18,12 @@ def _skip_or_fail(reason: str):
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Tests build tables from the models (`--nomigrations`: dj-stripe's migrations alone take ~2½ min);
-    the rows our data migrations add are seeded here. CI runs the real migrations separately."""
-    from django.utils.module_loading import import_string
-
-    from anclora.core.seeding import SEEDERS
+    the rows our data migrations and `seed` add (plans, schedules, achievements) are committed here once.
+    CI runs the real migrations separately."""
+    from anclora.core.seeding import run_seeders
 
     with django_db_blocker.unblock():
-        for name, dotted in SEEDERS:
-            if name in ("plans", "achievements"):
-                import_string(dotted)()
+        run_seeders()
 
 
 @pytest.fixture(autouse=True)
@@ -131,15 +128,35 @@ def commit_per_request(monkeypatch, django_capture_on_commit_callbacks):
 
 @pytest.fixture(autouse=True)
 def _seeded_plans(request):
-    """Seeded rows (plans, achievements, schedules) come from migrations and `seed`; transactional
-    tests flush them, so seed again."""
+    """Seeded rows (plans, achievements, schedules) come from migrations and `seed`: committed once in
+    django_db_setup, so a test in its rolled-back transaction finds them. A transactional test flushes
+    every table when it ends; pytest_runtest_teardown below seeds them again after that flush. (Seeding
+    in every test, the schedules alone ~300 queries, made the suite minutes slower.)"""
     marker = request.node.get_closest_marker("django_db")
     if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
         return
     request.getfixturevalue("transactional_db" if marker and marker.kwargs.get("transaction") else "db")
-    from anclora.core.seeding import run_seeders
+    # pytest-django's own rule (_django_db_helper) for a test that runs outside a transaction
+    if (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))) or \
+            {"transactional_db", "live_server", "django_db_reset_sequences"} & set(request.fixturenames):
+        request.node.stash[_FLUSHES] = request.getfixturevalue("django_db_blocker")
 
-    run_seeders()
+
+_FLUSHES = pytest.StashKey()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test's flush, commit the seeded rows again for the tests after it (not after
+    the last test, whose teardown drops the test database)."""
+    result = yield
+    blocker = item.stash.get(_FLUSHES, None)
+    if blocker is not None and nextitem is not None:
+        from anclora.core.seeding import run_seeders
+
+        with blocker.unblock():
+            run_seeders()
+    return result
 
 
 @pytest.fixture

@@ -32,7 +32,8 @@ from storage.models import StoredFile
 
 from . import enginefiles
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+# One xdist worker runs this whole module (`--dist loadgroup`): the tests flush and share one broker db.
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("celery_broker")]
 
 BASE_DIR = Path(settings.BASE_DIR)
 CELERY = Path(sys.executable).with_name("celery")
