@@ -184,3 +184,29 @@ def test_a_queued_job_shows_its_estimate(context_for, live_server, lang, width, 
     assert len(no_worker) == 1 and Conversion.objects.get(pk=no_worker[0]).status == "pending"
     assert not axe_violations(page)
     shot(page, f"convert-queued-{lang}-{width}")
+
+
+@pytest.mark.parametrize("lang, width", [("es", 1280), ("en", 375)])
+def test_convert_again_when_the_plan_is_spent_pays_first(context_for, lang, width, tmp_path, offline):
+    from .test_issue14_browser import _exhaust_session
+
+    page = context_for(lang, width)
+    photo = enginefiles.make_image(tmp_path / "recibo.jpg", "jpg")
+    session = _exhaust_session(page, photo)  # five conversions: the anonymous allowance is spent
+    earlier = Conversion.objects.filter(session=session).order_by("created_at").first()
+    page.evaluate("([id, batch]) => sessionStorage.setItem('anclora.results', JSON.stringify({ids: [id], batch}))",
+                  [str(earlier.pk), str(earlier.batch_id)])
+    page.reload()  # the session history shows it, with its "convert again"
+    row = page.locator(f"#conv-{earlier.pk}")
+    row.get_by_label(AGAIN[lang]).select_option("webp")
+    row.locator(".again-button").click()
+    checkout = page.locator("#checkout-step")
+    checkout.wait_for()
+    assert re.search(r"\d", page.locator("#checkout-amount").inner_text())
+    assert not Conversion.objects.filter(target_format="webp").exists()  # nothing before paying
+    shot(page, f"convert-again-pay-{lang}-{width}")
+    page.locator("#checkout-pay").click()
+    page.locator("#result-list .status-completed").nth(1).wait_for()
+    again = Conversion.objects.get(target_format="webp")
+    assert again.paid_by == "payment" and again.source_id == earlier.source_id
+    assert checkout.is_hidden()
