@@ -72,7 +72,7 @@ class ConversionOutputSerializer(serializers.ModelSerializer):
             return None
         root = self.root
         if not hasattr(root, "_average_durations"):  # once per response, however many jobs it lists
-            root._average_durations = selectors.conversion_average_durations()
+            root._average_durations = selectors.conversion_average_durations_cached()
         return selectors.conversion_queue_estimate(conversion=obj, averages=root._average_durations)
 
     def get_source_available(self, obj) -> bool:

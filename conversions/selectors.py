@@ -4,6 +4,7 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -69,6 +70,16 @@ def conversion_average_durations(*, now=None) -> dict:
             total, n = totals.get(key, (0.0, 0))
             totals[key] = (total + seconds, n + 1)
     return {key: total / n for key, (total, n) in totals.items()}
+
+
+AVERAGES_CACHE_KEY = "conversions:average-durations"
+AVERAGES_CACHE_SECONDS = 30
+
+
+def conversion_average_durations_cached() -> dict:
+    """The averages above, computed at most every AVERAGES_CACHE_SECONDS (the status endpoint is polled
+    every second per pending job)."""
+    return cache.get_or_set(AVERAGES_CACHE_KEY, conversion_average_durations, AVERAGES_CACHE_SECONDS)
 
 
 def conversion_queue_estimate(*, conversion: Conversion, averages: dict | None = None) -> dict | None:

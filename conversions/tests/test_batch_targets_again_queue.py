@@ -189,3 +189,12 @@ def test_status_json_has_the_queue_estimate_while_pending(api_client, make_user,
     assert {item["queue"] is None for item in history if item["status"] == "completed"} == {True}
     Conversion.objects.filter(pk=first["id"]).update(status="processing")
     assert api_client.get(f"/api/conversion/{first['id']}").json()["queue"] is None
+
+
+def test_the_status_endpoint_reads_the_averages_through_a_short_cache(django_assert_max_num_queries):
+    _finished("png", 4)
+    assert selectors.conversion_average_durations_cached()["images"] == pytest.approx(4)
+    _finished("png", 40)  # not seen until the cache entry expires
+    with django_assert_max_num_queries(0):
+        assert selectors.conversion_average_durations_cached()["images"] == pytest.approx(4)
+    assert selectors.conversion_average_durations()["images"] == pytest.approx(22)
