@@ -24,6 +24,48 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         run_seeders()
+        _SEED_SNAPSHOT[:] = _seed_snapshot()
+
+
+# PostgreSQL: the tables that have rows once seeded, copied to this schema of the test database; after a
+# transactional test's flush they are copied back (a few INSERTs instead of seeding's ~300 queries).
+SEED_SCHEMA = "test_seed_rows"
+_SEED_SNAPSHOT: list[str] = []
+
+
+def _seed_snapshot() -> list[str]:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return []
+    qn = connection.ops.quote_name
+    tables = []
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {SEED_SCHEMA} CASCADE")
+        cursor.execute(f"CREATE SCHEMA {SEED_SCHEMA}")
+        for table in sorted(connection.introspection.django_table_names(only_existing=True, include_views=False)):
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {qn(table)})")
+            if cursor.fetchone()[0]:
+                cursor.execute(f"CREATE TABLE {SEED_SCHEMA}.{qn(table)} AS SELECT * FROM {qn(table)}")
+                tables.append(table)
+    return tables
+
+
+def _seed_again() -> None:
+    """After a flush: the snapshot's rows back into the tables still empty (content types and permissions
+    are recreated by the flush itself), or the seeders where there is no snapshot."""
+    from django.db import connection, transaction
+
+    if not _SEED_SNAPSHOT:
+        from anclora.core.seeding import run_seeders
+
+        run_seeders()
+        return
+    qn = connection.ops.quote_name
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in _SEED_SNAPSHOT:
+            cursor.execute(f"INSERT INTO {qn(table)} SELECT * FROM {SEED_SCHEMA}.{qn(table)} "
+                           f"WHERE NOT EXISTS (SELECT 1 FROM {qn(table)})")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -154,7 +196,7 @@ def commit_per_request(monkeypatch, django_capture_on_commit_callbacks):
 def _seeded_plans(request):
     """Seeded rows (plans, achievements, schedules) come from migrations and `seed`: committed once in
     django_db_setup, so a test in its rolled-back transaction finds them. A transactional test flushes
-    every table when it ends; pytest_runtest_teardown below seeds them again after that flush. (Seeding
+    every table when it ends; pytest_runtest_teardown below puts them back after that flush. (Seeding
     in every test, the schedules alone ~300 queries, made the suite minutes slower.)"""
     marker = request.node.get_closest_marker("django_db")
     if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
@@ -176,10 +218,8 @@ def pytest_runtest_teardown(item, nextitem):
     result = yield
     blocker = item.stash.get(_FLUSHES, None)
     if blocker is not None and nextitem is not None:
-        from anclora.core.seeding import run_seeders
-
         with blocker.unblock():
-            run_seeders()
+            _seed_again()
     return result
 
 
