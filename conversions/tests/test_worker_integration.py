@@ -87,7 +87,10 @@ def broker(redis_url):
 
     parts = urlsplit(redis_url)
     own_db = int(parts.path.strip("/") or 0)
-    url = urlunsplit((parts.scheme, parts.netloc, f"/{(own_db + BROKER_DB_OFFSET) % 16}", parts.query,
+    # under pytest-xdist each worker (gw0, gw1, ...) runs these tests at the same time: one broker db each
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    url = urlunsplit((parts.scheme, parts.netloc, f"/{(own_db + BROKER_DB_OFFSET + index) % 16}", parts.query,
                       parts.fragment))
     client = redis.Redis.from_url(url, socket_connect_timeout=2)
     client.flushdb()
