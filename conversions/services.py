@@ -98,11 +98,7 @@ def conversion_options_precheck(*, target: str, options: dict | None) -> dict:
 
 def _inspect(upload: Upload, target: str, max_bytes: int) -> str:
     """The source format from the content; raises 413/415/400 ApplicationErrors."""
-    if upload.size > max_bytes:
-        raise ApplicationError(
-            _("El archivo supera el tamaño máximo de tu plan (%(mb)d MB).") % {"mb": max_bytes // MB},
-            code="file_too_large", status=413, details={"file": [upload.name]},
-        )
+    _check_size(upload.size, max_bytes, upload.name)
     claimed = canonical(Path(upload.name).suffix) or canonical(target)
     try:
         if canonical(Path(upload.name).suffix) is None:
@@ -122,6 +118,19 @@ def _inspect(upload: Upload, target: str, max_bytes: int) -> str:
         status = 415 if exc.code in UNSUPPORTED_MEDIA_CODES else 400
         raise ApplicationError(f"{upload.name}: {exc.message}", code=exc.code, status=status,
                                details={"file": [upload.name]}) from exc
+    _check_pair(source, target)
+    return source
+
+
+def _check_size(size: int, max_bytes: int, name: str) -> None:
+    if size > max_bytes:
+        raise ApplicationError(
+            _("El archivo supera el tamaño máximo de tu plan (%(mb)d MB).") % {"mb": max_bytes // MB},
+            code="file_too_large", status=413, details={"file": [name]},
+        )
+
+
+def _check_pair(source: str, target: str) -> None:
     if source == target:
         raise ApplicationError(_("El archivo ya está en ese formato."), code="same_format",
                                details={"target_format": [target]})
@@ -130,7 +139,6 @@ def _inspect(upload: Upload, target: str, max_bytes: int) -> str:
             _("No se puede convertir de %(src)s a %(dst)s.") % {"src": source, "dst": target},
             code="unsupported_pair", details={"target_format": [f"{source}->{target}"]},
         )
-    return source
 
 
 def conversion_request(
@@ -214,20 +222,9 @@ def conversion_request_again(
         message = _("El archivo original ya no está disponible (eliminado o caducado): súbelo de nuevo.")
         raise ApplicationError(message, code="source_gone", status=410, details={"conversion_id": [message]})
     source = conversion.original_format
-    if source == target:
-        raise ApplicationError(_("El archivo ya está en ese formato."), code="same_format",
-                               details={"target_format": [target]})
-    if not catalog.pair_supported(source, target):
-        raise ApplicationError(
-            _("No se puede convertir de %(src)s a %(dst)s.") % {"src": source, "dst": target},
-            code="unsupported_pair", details={"target_format": [f"{source}->{target}"]},
-        )
+    _check_pair(source, target)
     max_bytes = max_upload_bytes_for(owner=owner, use_credit=use_credit, transaction_id=transaction_id)
-    if stored.size > max_bytes:
-        raise ApplicationError(
-            _("El archivo supera el tamaño máximo de tu plan (%(mb)d MB).") % {"mb": max_bytes // MB},
-            code="file_too_large", status=413, details={"file": [stored.original_filename]},
-        )
+    _check_size(stored.size, max_bytes, stored.original_filename)
     planned = [PlannedConversion(source_format=source, target_format=target, size_bytes=stored.size,
                                  quality=quality, name=stored.original_filename)]
     with transaction.atomic():
