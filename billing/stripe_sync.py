@@ -20,7 +20,7 @@ from collections.abc import Callable
 import stripe
 from django.conf import settings
 from django.core import checks
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from djstripe.exceptions import InvalidStripeAPIKey
 from djstripe.models import Account, APIKey, Charge, Customer, Event, PaymentIntent, Refund
@@ -65,6 +65,17 @@ class MalformedEvent(Exception):
     """A correctly signed event whose body is not a Stripe event dj-stripe can read."""
 
 
+def _event_claim(event_id: str) -> bool:
+    """Inside the applying transaction: False when the event is already stored. dj-stripe's
+    ``_create_from_stripe_object`` returns an existing row instead of inserting, so a delivery that
+    looked before the first one committed and creates after it would apply the handlers again; on
+    PostgreSQL a transaction-scoped advisory lock on the id makes the look and the insert one step."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"stripe-event:{event_id}"])
+    return not Event.objects.filter(id=event_id).exists()
+
+
 def event_process(event: dict, *, subscription_changed: Callable[[str], None]) -> str:
     """Store and apply one verified event once: 'duplicate' when dj-stripe already has it.
 
@@ -87,6 +98,8 @@ def event_process(event: dict, *, subscription_changed: Callable[[str], None]) -
     event = {"api_version": None, "request": None, "pending_webhooks": 0, **event}
     try:
         with transaction.atomic():
+            if not _event_claim(event["id"]):
+                return "duplicate"
             stored = Event._create_from_stripe_object(event, api_key=api_key)
             kind = str(event.get("type", ""))
             if kind.startswith(SYNCED_BY_DJSTRIPE):
