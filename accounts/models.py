@@ -61,6 +61,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     pending_email = models.EmailField(_("email pendiente de verificar"), max_length=254, blank=True)
     email_verification_sent_at = models.DateTimeField(_("verificación enviada el"), null=True, blank=True)
 
+    # Stamped in every JWT (accounts/tokens.py): raised by one on each password change or reset, so
+    # tokens issued before it are refused. Only accounts.signals moves it (an UPDATE … + 1).
+    token_version = models.PositiveIntegerField(_("versión de los tokens"), default=0, editable=False)
+
     objects = UserManager()
 
     USERNAME_FIELD = "email"
@@ -94,6 +98,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.email
+
+    def save(self, *args, **kwargs):
+        # A full save of a copy loaded before a password change must not write the old token_version
+        # back (that would revive the revoked tokens): it saves every field but that one.
+        if (kwargs.get("update_fields") is None and not kwargs.get("force_insert") and not self._state.adding
+                and not self.get_deferred_fields()):
+            kwargs["update_fields"] = [field.name for field in self._meta.concrete_fields
+                                       if not field.primary_key and field.name != "token_version"]
+        super().save(*args, **kwargs)
 
     @property
     def is_admin(self) -> bool:

@@ -20,6 +20,7 @@ from .models import AnonymousSession, SubscriptionPlan, User, UserSubscription
 from .periods import PERIOD, next_period
 from .plans import FREE_PLAN_SLUG, PLAN_DEFINITIONS
 from .throttling import login_locked_out, login_records_forget, login_retry_after, login_throttle_reset
+from .tokens import VersionedRefreshToken, token_version_current
 from .verification import email_change_request, email_verification_send
 
 
@@ -203,7 +204,7 @@ def user_refresh_tokens_revoke(user: User) -> int:
     """Blacklist every refresh token issued to the user (password change, deactivation, deletion).
 
     Returns how many were still usable. Access tokens stop working for an inactive or deleted
-    user at once; after a password change they live out their (short) lifetime.
+    user at once, and after a password change through the token version (accounts/tokens.py).
     """
     usable = list(OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
                   .values_list("pk", flat=True))
@@ -213,7 +214,7 @@ def user_refresh_tokens_revoke(user: User) -> int:
 
 
 def tokens_for_user(user: User) -> dict:
-    refresh = RefreshToken.for_user(user)
+    refresh = VersionedRefreshToken.for_user(user)  # stamped with the user's token_version
     return {"access_token": str(refresh.access_token), "refresh_token": str(refresh)}
 
 
@@ -223,6 +224,9 @@ def token_refresh(*, refresh: str) -> dict:
 
     serializer = TokenRefreshSerializer(data={"refresh": refresh})
     try:
+        # A refresh issued before the last password change or reset is refused, blacklisted or not.
+        if not token_version_current(RefreshToken(refresh)):
+            raise TokenError("token version")
         serializer.is_valid(raise_exception=True)
     except (TokenError, Exception) as exc:
         raise ApplicationError(

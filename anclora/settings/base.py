@@ -257,7 +257,8 @@ API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's, plus the token version: tokens issued before a password change are refused
+        "accounts.authentication.VersionedJWTAuthentication",
         "apikeys.authentication.ApiKeyAuthentication",  # Authorization: Api-Key <key>, scoped
         "rest_framework.authentication.SessionAuthentication",
     ],
