@@ -25,6 +25,8 @@ from accounts.owners import owner_from_request
 from anclora.core.bounds import BIGINT_MAX
 from anclora.core.errors import ApplicationError
 from anclora.core.pagination import paginated_response, paginated_schema
+from anclora.core.parsers import json_depth
+from anclora.core.parsers import max_depth as json_max_depth
 from idempotency.decorators import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from storage.selectors import stored_file_is_available
 
@@ -172,11 +174,17 @@ class ConversionOptionsField(serializers.Field):
 
     def to_internal_value(self, data):
         if isinstance(data, str):
+            # The JSON body's guards, before json.loads: a size limit, and the nesting depth measured
+            # without recursion (json recurses once per level: 2,000 nested arrays raise RecursionError).
             if len(data) > self.MAX_CHARS:
                 raise serializers.ValidationError(_("Demasiado largo."))
+            depth_limit = json_max_depth()
+            if json_depth(data) > depth_limit:
+                raise serializers.ValidationError(
+                    _("El JSON anida más de %(max)d niveles.") % {"max": depth_limit}, code="json_too_deep")
             try:
                 data = json.loads(data) if data.strip() else {}
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise serializers.ValidationError(_("Debe ser un objeto JSON.")) from None
         if not isinstance(data, dict):
             raise serializers.ValidationError(_("Debe ser un objeto JSON."))

@@ -149,6 +149,11 @@ class OptionError(ValueError):
         super().__init__(f"{name}: {message % params if params else message}")
 
 
+# Numbers are bounded before float()/int(): a 401-digit integer (valid JSON) makes float() raise
+# OverflowError, a long digit string costs time. Every numeric option's own bounds are far inside these.
+MAX_NUMBER = 10**15
+MAX_NUMBER_CHARS = 32
+
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -163,9 +168,14 @@ def _coerce(option: Option, value):
     if option.type in ("integer", "number"):
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise OptionError(option.name, _("Debe ser un número."))
+        if isinstance(value, str) and len(value.strip()) > MAX_NUMBER_CHARS:
+            raise OptionError(option.name, _("Debe ser un número."))
+        if isinstance(value, int) and abs(value) > MAX_NUMBER:  # before float(): float(10**400) overflows
+            _check(option, MAX_NUMBER if value > 0 else -MAX_NUMBER, option.choices)  # names its bound
+            raise OptionError(option.name, _("Debe ser un número."))
         try:
             number = float(value.strip()) if isinstance(value, str) else float(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise OptionError(option.name, _("Debe ser un número.")) from None
         if not math.isfinite(number):
             raise OptionError(option.name, _("Debe ser un número."))
