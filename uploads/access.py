@@ -1,7 +1,13 @@
-"""Which resumable upload a caller may touch, and how large the plan lets it be (tus and S3 alike)."""
+"""Which resumable upload a caller may touch, how large the plan lets it be, and how many a caller may
+keep open (tus and S3 alike)."""
 
 from __future__ import annotations
 
+import math
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,3 +46,40 @@ def upload_length_check(*, owner: Owner, length: int, use_credit: bool = False, 
             _("El archivo supera el tamaño máximo de tu plan (%(mb)d MB).") % {"mb": max_bytes // MB},
             code="file_too_large", status=413, details={"Upload-Length": [str(length)]},
         )
+
+
+def upload_slot_take(*, owner: Owner, address_key: str, length: int, field: str = "Upload-Length") -> None:
+    """Refuse (429 with Retry-After, nothing reserved) a new upload past the caps on open uploads.
+
+    Open: not yet converted (nor deleted) and not expired — unfinished ones and finished ones waiting
+    for their conversion both hold their bytes. Per owner (user or anonymous session):
+    UNFINISHED_UPLOADS_MAX uploads and UNFINISHED_UPLOADS_MAX_MB reserved (the sum of their
+    Upload-Length); per client address (`address_key`, an `accounts.abuse.address_hash` stored on the
+    row): UNFINISHED_UPLOADS_PER_ADDRESS_MAX and UNFINISHED_UPLOADS_PER_ADDRESS_MAX_MB.
+
+    Call it inside the transaction that inserts the row. On PostgreSQL it first takes transaction-scoped
+    advisory locks on the owner and on the address (always in that order), so parallel creations of one
+    owner or address count one after the other and cannot all pass; SQLite runs every write
+    transaction alone (IMMEDIATE)."""
+    owner_key = f"user:{owner.user.pk}" if owner.user else f"session:{owner.session.pk}"
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for key in (owner_key, f"address:{address_key}"):
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"upload-slot:{key}"])
+    now = timezone.now()
+    open_uploads = ResumableUpload.objects.filter(expires_at__gt=now)
+    checks = [(open_uploads.filter(owner.filter()), settings.UNFINISHED_UPLOADS_MAX,
+               settings.UNFINISHED_UPLOADS_MAX_MB, "too_many_uploads")]
+    if address_key:
+        checks.append((open_uploads.filter(address_hash=address_key), settings.UNFINISHED_UPLOADS_PER_ADDRESS_MAX,
+                       settings.UNFINISHED_UPLOADS_PER_ADDRESS_MAX_MB, "too_many_uploads_address"))
+    for rows, max_count, max_mb, code in checks:
+        held = rows.aggregate(count=Count("pk"), reserved=Sum("length"), oldest=Min("expires_at"))
+        if held["count"] + 1 > max_count or (held["reserved"] or 0) + length > max_mb * MB:
+            retry_after = 60 if held["oldest"] is None else \
+                min(3600, max(1, math.ceil((held["oldest"] - now).total_seconds())))
+            raise ApplicationError(
+                _("Tienes demasiadas subidas abiertas (máximo %(count)d, %(mb)d MB en total). Termina o borra "
+                  "alguna, o inténtalo de nuevo en %(s)d segundos.")
+                % {"count": max_count, "mb": max_mb, "s": retry_after},
+                code=code, status=429, details={"retry_after": retry_after, field: [str(length)]})

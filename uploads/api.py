@@ -3,6 +3,8 @@ multipart uploads (create, part URLs / uploaded parts, complete): parse, call th
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.urls import reverse
 from django.utils.http import http_date
@@ -14,6 +16,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.abuse import address_bucket, address_hash
 from accounts.owners import owner_from_request
 from anclora.core.bounds import BIGINT_MAX
 from anclora.core.errors import ApplicationError
@@ -76,12 +79,36 @@ def _check_version(request):
                                code="tus_version", status=412, details={"Tus-Resumable": [TUS_VERSION]})
 
 
-def _int_header(request, name) -> int:
-    value = request.headers.get(name, "")
-    if not value.isdigit() or len(value) > 18:
+HEADER_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def _header_number(name: str, value: str) -> int:
+    """A header number is 1-18 ASCII digits (`"²".isdigit()` is true in Python; `int("²")` raises)."""
+    if not HEADER_NUMBER.fullmatch(value):
         raise ApplicationError(_("La cabecera %(name)s debe ser un entero no negativo.") % {"name": name},
                                code="invalid_header", details={name: [value[:32]]})
     return int(value)
+
+
+def _int_header(request, name) -> int:
+    return _header_number(name, request.headers.get(name, ""))
+
+
+def _body_stream(request):
+    """(stream, declared length) of a PATCH body.
+
+    With Content-Length: Django's own stream, bounded by it. Without it, only a server that decodes a
+    chunked body and marks where it ends (`wsgi.input_terminated`: gunicorn) can give the bytes;
+    Django's dev server cannot (it would read nothing and leave the chunks on the socket), so there
+    the answer is 411 rather than a silent 204 with the bytes lost."""
+    environ = request._request.META
+    declared = environ.get("CONTENT_LENGTH") or ""
+    if declared:
+        return request._request, _header_number("Content-Length", declared)
+    if environ.get("wsgi.input_terminated") and "wsgi.input" in environ:
+        return environ["wsgi.input"], None
+    raise ApplicationError(_("Falta la cabecera Content-Length: envía el fragmento con su longitud."),
+                           code="length_required", status=411, details={"Content-Length": [""]})
 
 
 def _body(upload, owner):
@@ -115,7 +142,8 @@ class UploadCreateApi(APIView):
         length = _int_header(request, "Upload-Length")
         metadata = resumable.parse_metadata(request.headers.get("Upload-Metadata", "")[:4096])
         owner = owner_from_request(request, create=True)
-        upload = resumable.upload_create(owner=owner, length=length, metadata=metadata)
+        upload = resumable.upload_create(owner=owner, length=length, metadata=metadata,
+                                         address_key=address_hash(address_bucket(request), "uploads"))
         response = Response(_body(upload, owner), status=status.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(reverse("api:uploads:detail", args=[upload.pk]))
         if owner.session and not owner.user:
@@ -154,9 +182,10 @@ class UploadDetailApi(APIView):
                                    code="unsupported_media_type", status=415)
         offset = _int_header(request, "Upload-Offset")
         owner = owner_from_request(request)
-        declared = request.META.get("CONTENT_LENGTH") or ""
-        upload = resumable.upload_append(owner=owner, upload_id=upload_id, offset=offset, stream=request._request,
-                                         content_length=int(declared) if declared.isdigit() else None)
+        stream, declared = _body_stream(request)
+        upload = resumable.upload_append(owner=owner, upload_id=upload_id, offset=offset, stream=stream,
+                                         content_length=declared,
+                                         client_socket=resumable.client_socket_of(request._request.META))
         return _tus_headers(Response(status=status.HTTP_204_NO_CONTENT), upload)
 
     @extend_schema(operation_id="uploads_destroy", parameters=[TUS_RESUMABLE, SESSION], request=None,
@@ -217,7 +246,8 @@ class S3UploadCreateApi(APIView):
         data = S3UploadCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         owner = owner_from_request(request, create=True)
-        upload = s3multipart.multipart_create(owner=owner, **data.validated_data)
+        upload = s3multipart.multipart_create(owner=owner, **data.validated_data,
+                                              address_key=address_hash(address_bucket(request), "uploads"))
         response = Response(_body(upload, owner), status=status.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(reverse("api:uploads:detail", args=[upload.pk]))
         if owner.session and not owner.user:

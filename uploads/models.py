@@ -33,6 +33,8 @@ class ResumableUpload(BaseModel):
     part_size = models.BigIntegerField(_("tamaño de parte"), default=0, help_text=_("bytes por parte (subida S3)"))
     expires_at = models.DateTimeField(_("caduca el"), db_index=True)
     completed_at = models.DateTimeField(_("completado el"), null=True, blank=True)
+    address_hash = models.CharField(_("dirección (hash)"), max_length=64, blank=True, db_index=True,
+                                    help_text=_("HMAC de la dirección del cliente que la creó (límite por dirección)"))
 
     class Meta:
         verbose_name = _("subida reanudable")

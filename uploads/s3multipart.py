@@ -30,7 +30,7 @@ from accounts.owners import Owner
 from anclora.core.errors import ApplicationError
 from storage.services import safe_filename
 
-from .access import upload_get_for_owner, upload_length_check
+from .access import upload_get_for_owner, upload_length_check, upload_slot_take
 from .models import ResumableUpload
 
 logger = logging.getLogger(__name__)
@@ -84,17 +84,21 @@ def part_count(upload: ResumableUpload) -> int:
 
 
 def multipart_create(*, owner: Owner, filename: str, length: int, use_credit: bool = False,
-                     transaction_id=None) -> ResumableUpload:
-    """Refuse what the plan would refuse (413) before S3 sees anything; then open the upload."""
+                     transaction_id=None, address_key: str = "") -> ResumableUpload:
+    """Refuse what the plan would refuse (413), and a caller past the caps on open uploads (429,
+    `access.upload_slot_take`), before S3 sees anything; then open the upload."""
     _require_s3()
     if length < 1:
         raise ApplicationError(_("El archivo está vacío."), code="empty_file", details={"length": ["0"]})
     upload_length_check(owner=owner, length=length, use_credit=use_credit, transaction_id=transaction_id)
     upload = ResumableUpload(**owner.fields(), backend=ResumableUpload.Backend.S3,
                              filename=safe_filename(filename), length=length, part_size=part_size_for(length),
+                             address_hash=address_key,
                              expires_at=timezone.now() + timedelta(hours=settings.RESUMABLE_UPLOAD_EXPIRE_HOURS))
     upload.storage_name = f"{PREFIX}{upload.pk.hex}"
-    upload.save()  # the row first: the orphan sweep spares every key that has one
+    with transaction.atomic():
+        upload_slot_take(owner=owner, address_key=address_key, length=length, field="length")
+        upload.save()  # the row first: the orphan sweep spares every key that has one
     try:
         opened = _client().create_multipart_upload(Bucket=default_storage.bucket_name, Key=_key(upload),
                                                    ContentType="application/octet-stream")

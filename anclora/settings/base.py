@@ -365,6 +365,14 @@ RESUMABLE_UPLOAD_EXPIRE_HOURS = env.int("RESUMABLE_UPLOAD_EXPIRE_HOURS", default
 RESUMABLE_UPLOAD_CHUNK_MAX_MB = env.int("RESUMABLE_UPLOAD_CHUNK_MAX_MB", default=64)
 RESUMABLE_UPLOAD_THRESHOLD_MB = env.int("RESUMABLE_UPLOAD_THRESHOLD_MB", default=50)
 RESUMABLE_UPLOAD_CLIENT_CHUNK_KB = env.int("RESUMABLE_UPLOAD_CLIENT_CHUNK_KB", default=8192)
+# Total time one tus PATCH may take (a slow client keeps what arrived and resumes with the next PATCH).
+RESUMABLE_UPLOAD_PATCH_DEADLINE_SECONDS = env.int("RESUMABLE_UPLOAD_PATCH_DEADLINE_SECONDS", default=120)
+# Open (unconverted, unexpired) resumable uploads, tus and S3: per owner and per client address,
+# count and reserved bytes (sum of their Upload-Length). Past a cap: 429 with Retry-After.
+UNFINISHED_UPLOADS_MAX = env.int("UNFINISHED_UPLOADS_MAX", default=10)
+UNFINISHED_UPLOADS_MAX_MB = env.int("UNFINISHED_UPLOADS_MAX_MB", default=4096)
+UNFINISHED_UPLOADS_PER_ADDRESS_MAX = env.int("UNFINISHED_UPLOADS_PER_ADDRESS_MAX", default=30)
+UNFINISHED_UPLOADS_PER_ADDRESS_MAX_MB = env.int("UNFINISHED_UPLOADS_PER_ADDRESS_MAX_MB", default=10240)
 # With STORAGE=s3: direct multipart uploads (uploads/s3multipart.py): part size (S3's minimum is 5),
 # lifetime of a presigned part URL.
 S3_UPLOAD_PART_MB = env.int("S3_UPLOAD_PART_MB", default=16)
