@@ -14,14 +14,24 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IPv6 ranges that Python's ipaddress (3.11) calls global but that never name a public destination:
+# refused whatever IPv4 address they carry.
+_NOT_PUBLIC_V6 = (
+    ipaddress.ip_network("64:ff9b:1::/48"),   # RFC 8215 local-use NAT64: the operator's own translators
+    ipaddress.ip_network("::ffff:0:0:0/96"),  # RFC 2765 IPv4-translated (SIIT)
+    ipaddress.ip_network("fec0::/10"),        # RFC 3879 deprecated site-local
+)
 
 
 def address_is_public(address: str) -> bool:
-    """Global, and so is any IPv4 address embedded in it (mapped, 6to4, NAT64, IPv4-compatible)."""
+    """Global, and so is any IPv4 address embedded in it (mapped, 6to4, NAT64, IPv4-compatible);
+    local-use NAT64, IPv4-translated and site-local IPv6 are never public."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if not ip.is_global or ip.is_multicast:
         return False
     if ip.version == 6:
+        if any(ip in network for network in _NOT_PUBLIC_V6):
+            return False
         embedded = ip.ipv4_mapped or ip.sixtofour
         if embedded is None and (ip in _NAT64 or int(ip) >> 32 == 0):
             embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)

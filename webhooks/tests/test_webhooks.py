@@ -219,11 +219,11 @@ def connections(monkeypatch, receiver):
     """Record where the transport connects; a connection to the public address reaches the receiver."""
     made = []
 
-    def fake_connect(family, sockaddr, timeout):
+    def fake_connect(family, sockaddr, deadline):
         made.append(sockaddr[0])
         if sockaddr[0] != PUBLIC:
             raise AssertionError(f"connected to {sockaddr[0]}")
-        return socket.create_connection(("127.0.0.1", receiver.port), timeout)
+        return socket.create_connection(("127.0.0.1", receiver.port), deadline.left())
 
     monkeypatch.setattr(transport, "connect", fake_connect)
     return made
@@ -254,7 +254,10 @@ def test_connection_goes_to_the_checked_address(make_user, receiver, rebinding_d
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "169.254.169.254", "::1", "::ffff:127.0.0.1",
-                                     "::ffff:10.0.0.1", "64:ff9b::7f00:1", "fe80::1", "0.0.0.0"])
+                                     "::ffff:10.0.0.1", "64:ff9b::7f00:1", "fe80::1", "0.0.0.0",
+                                     # local-use NAT64, IPv4-translated, site-local: never public
+                                     "64:ff9b:1::a00:1", "64:ff9b:1::808:808", "::ffff:0:a00:1",
+                                     "::ffff:0:808:808", "fec0::1"])
 def test_private_addresses_refused_at_delivery_time(make_user, monkeypatch, connections, settings, address):
     settings.CONVERSION_WEBHOOK_ALLOW_PRIVATE = False
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
