@@ -1,0 +1,265 @@
+"""Slow clients against a live server (hardening): a tus PATCH whose body trickles holds no transaction,
+no row lock and no other client; it ends at RESUMABLE_UPLOAD_PATCH_DEADLINE_SECONDS keeping what
+arrived; a chunked PATCH is read (gunicorn) or refused with 411 (dev server), never a silent 204.
+
+Raw sockets speak HTTP/1.1 to the server; the test waits for real events (the server entering the body
+read, a response on the socket), never for a fixed time."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import connection, transaction
+
+from factories import PASSWORD
+from uploads import resumable
+from uploads.models import ResumableUpload
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TUS = {"Tus-Resumable": "1.0.0"}
+WAIT = 30  # seconds: an upper bound for events that take milliseconds (a failing test, not a sync)
+
+
+def _address(url):
+    parts = urlsplit(url)
+    return parts.hostname, parts.port
+
+
+def _request(base, method, path, body=b"", headers=None):
+    conn = http.client.HTTPConnection(*_address(base), timeout=WAIT)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()
+
+
+def _create(base, length, session=None):
+    headers = {**TUS, "Upload-Length": str(length)}
+    if session:
+        headers["X-Session-Id"] = session
+    status, headers, body = _request(base, "POST", "/api/uploads/", headers=headers)
+    assert status == 201, body
+    return json.loads(body)["upload_url"], headers["X-Session-Id"]
+
+
+def _patch_head(url, session, offset, *, length=None, chunked=False) -> bytes:
+    lines = [f"PATCH {url} HTTP/1.1", "Host: localhost", "Tus-Resumable: 1.0.0", f"X-Session-Id: {session}",
+             "Content-Type: application/offset+octet-stream", f"Upload-Offset: {offset}"]
+    lines.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {length}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _read_response(sock) -> tuple[int, dict, bytes]:
+    """One HTTP response from a raw socket (headers, then Content-Length bytes of body)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed before a response: {data!r}"
+        data += chunk
+    head, _sep, body = data.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _s, v in (line.partition(":") for line in header_lines)}
+    length = int(headers.get("content-length", 0))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk
+        body += chunk
+    return int(status_line.split()[1]), headers, body[:length]
+
+
+@pytest.fixture
+def receive_events(monkeypatch):
+    """events(upload_id) -> (reading, done): set when a PATCH of that upload starts reading its body and
+    when it has finished reading it."""
+    events = defaultdict(lambda: (threading.Event(), threading.Event()))
+    original = resumable._receive
+
+    def observed(upload, *args, **kwargs):
+        reading, done = events[str(upload.pk)]
+        reading.set()
+        try:
+            return original(upload, *args, **kwargs)
+        finally:
+            done.set()
+
+    monkeypatch.setattr(resumable, "_receive", observed)
+    return lambda upload_id: events[str(upload_id)]
+
+
+def _trickle(base, url, session, *, declared=1000, first=b"12345"):
+    sock = socket.create_connection(_address(base), timeout=WAIT)
+    sock.sendall(_patch_head(url, session, 0, length=declared) + first)
+    return sock
+
+
+def test_a_trickling_patch_holds_no_transaction_no_lock_and_no_other_client(live_server, make_user,
+                                                                           receive_events):
+    base = live_server.url
+    make_user(email="ana@example.com")
+    url, session = _create(base, 1000)
+    upload_id = url.rstrip("/").rsplit("/", 1)[1]
+    reading, done = receive_events(upload_id)
+
+    slow = _trickle(base, url, session)
+    try:
+        assert reading.wait(WAIT), "the PATCH never started reading its body"
+
+        # While its body travels: a login, and somebody else's whole upload, answered at once.
+        status, _h, body = _request(base, "POST", "/api/auth/login",
+                                    json.dumps({"email": "ana@example.com", "password": PASSWORD}).encode(),
+                                    {"Content-Type": "application/json"})
+        assert status == 200, body
+        other_url, other_session = _create(base, 6)
+        status, headers, body = _request(base, "PATCH", other_url, b"abcdef", {
+            **TUS, "X-Session-Id": other_session, "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": "0"})
+        assert status == 204 and headers["Upload-Offset"] == "6", body
+
+        # A second writer of the trickling upload is told it is busy (no waiting behind it).
+        status, _h, body = _request(base, "PATCH", url, b"xyz", {
+            **TUS, "X-Session-Id": session, "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": "0"})
+        assert status == 409 and json.loads(body)["code"] == "upload_locked", body
+
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                               "AND state LIKE 'idle in transaction%%' AND pid <> pg_backend_pid()")
+                assert cursor.fetchone()[0] == 0
+            with transaction.atomic():  # nobody holds the row: NOWAIT would raise at once
+                row = ResumableUpload.objects.select_for_update(nowait=True).get(pk=upload_id)
+                assert row.offset == 0
+        assert not done.is_set()
+    finally:
+        slow.close()  # the client goes away mid-body
+
+    assert done.wait(WAIT)
+    # What arrived before the drop is kept: the client resumes from HEAD.
+    status, headers, _b = _request(base, "HEAD", url, headers={**TUS, "X-Session-Id": session})
+    assert status == 200 and headers["Upload-Offset"] == "5"
+
+
+def test_a_trickling_patch_ends_at_the_deadline_keeping_what_arrived(live_server, settings):
+    settings.RESUMABLE_UPLOAD_PATCH_DEADLINE_SECONDS = 1
+    base = live_server.url
+    url, session = _create(base, 1000)
+
+    slow = _trickle(base, url, session)  # five bytes of 1000, then nothing: the client holds on
+    try:
+        status, headers, _body = _read_response(slow)  # answered by the deadline, not by the client
+    finally:
+        slow.close()
+    assert status == 204 and headers["upload-offset"] == "5"
+
+    # The tus client resumes from there.
+    status, headers, _b = _request(base, "PATCH", url, b"x" * 995, {
+        **TUS, "X-Session-Id": session, "Content-Type": "application/offset+octet-stream", "Upload-Offset": "5"})
+    assert status == 204 and headers["Upload-Offset"] == "1000"
+    assert Path(ResumableUpload.objects.get().path).read_bytes() == b"12345" + b"x" * 995
+
+
+def test_a_chunked_patch_on_the_dev_server_is_411_not_a_silent_204(live_server):
+    base = live_server.url
+    url, session = _create(base, 5)
+    sock = socket.create_connection(_address(base), timeout=WAIT)
+    try:
+        sock.sendall(_patch_head(url, session, 0, chunked=True) + b"5\r\nhello\r\n0\r\n\r\n")
+        status, _headers, body = _read_response(sock)
+    finally:
+        sock.close()
+    assert status == 411, body
+    assert json.loads(body)["code"] == "length_required" and "Content-Length" in json.loads(body)["details"]
+    assert ResumableUpload.objects.get().offset == 0
+
+
+def test_header_number_with_a_superscript_digit_is_400_on_the_wire(live_server):
+    base = live_server.url
+    sock = socket.create_connection(_address(base), timeout=WAIT)
+    try:
+        sock.sendall("POST /api/uploads/ HTTP/1.1\r\nHost: localhost\r\nTus-Resumable: 1.0.0\r\n"
+                     "Upload-Length: ²\r\nContent-Length: 0\r\n\r\n".encode())
+        status, _headers, body = _read_response(sock)
+    finally:
+        sock.close()
+    assert status == 400 and "Upload-Length" in json.loads(body)["details"], body
+    assert not ResumableUpload.objects.exists()
+
+
+# --- the same under gunicorn (gthread), the server `make run` uses -----------------------------------
+
+@pytest.fixture
+def gunicorn_server(tmp_path):
+    """gunicorn gthread (1 worker, 4 threads) on the test database, with a 2 s PATCH deadline."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the test database must be reachable from another process (PostgreSQL)")
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "anclora.settings.test",
+           "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+           "CONN_MAX_AGE": "0", "MEDIA_ROOT": str(tmp_path / "media"),
+           "RESUMABLE_UPLOAD_DIR": str(tmp_path / "resumable"), "RESUMABLE_UPLOAD_PATCH_DEADLINE_SECONDS": "2"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "anclora.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--worker-class", "gthread", "--workers", "1", "--threads", "4", "--timeout", "300",
+         "--log-level", "info"],
+        cwd=Path(__file__).resolve().parents[2], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stderr:  # the worker is up: requests are served from here on
+            if "Booting worker" in line:
+                break
+        else:
+            pytest.fail("gunicorn did not start")
+        threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep its pipe drained
+        yield f"http://127.0.0.1:{port}", tmp_path / "resumable"
+    finally:
+        proc.terminate()
+        proc.wait(WAIT)
+
+
+def test_under_gunicorn_chunked_patch_is_read_and_a_trickle_ends_at_the_deadline(gunicorn_server):
+    base, directory = gunicorn_server
+    # gunicorn decodes a chunked body and marks its end (wsgi.input_terminated): the bytes are kept.
+    url, session = _create(base, 10)
+    sock = socket.create_connection(_address(base), timeout=WAIT)
+    try:
+        sock.sendall(_patch_head(url, session, 0, chunked=True) + b"5\r\nhello\r\n0\r\n\r\n")
+        status, headers, body = _read_response(sock)
+    finally:
+        sock.close()
+    assert status == 204 and headers["upload-offset"] == "5", body
+    upload_id = url.rstrip("/").rsplit("/", 1)[1]
+    assert (directory / f"{upload_id.replace('-', '')}.part").read_bytes() == b"hello"
+
+    # A body that trickles: gunicorn's body read blocks until it has its bytes (nothing else bounds it,
+    # --timeout is the worker's heartbeat); the PATCH deadline ends it, keeping what arrived.
+    slow_url, slow_session = _create(base, 1000)
+    slow = _trickle(base, slow_url, slow_session)
+    try:
+        # meanwhile another client's whole upload
+        other_url, other_session = _create(base, 3)
+        status, headers, _b = _request(base, "PATCH", other_url, b"abc", {
+            **TUS, "X-Session-Id": other_session, "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": "0"})
+        assert status == 204 and headers["Upload-Offset"] == "3"
+        status, headers, _b = _read_response(slow)  # answered by the deadline
+    finally:
+        slow.close()
+    assert status == 204 and headers["upload-offset"] == "5"
+    status, headers, _b = _request(base, "HEAD", slow_url, headers={**TUS, "X-Session-Id": slow_session})
+    assert headers["Upload-Offset"] == "5"
