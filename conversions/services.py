@@ -27,7 +27,8 @@ from . import catalog
 from .authorization import PlannedConversion, get_authorizer
 from .catalog import CONTENT_TYPES, QUALITY_NAMES, canonical, category_of, conversion_type
 from .detection import check_upload, detect_format, text_to_utf8
-from .engines.base import ConvertOptions, EngineError
+from .engines.base import ConvertOptions, EngineError, OutputCapExceeded
+from .engines.output_caps import check_requested_output
 from .engines.registry import default_registry
 from .models import Conversion
 from .queue import conversion_enqueue
@@ -94,6 +95,20 @@ def conversion_options_precheck(*, target: str, options: dict | None) -> dict:
     option unless some pair to ``target`` takes them; ``conversion_options_validate`` follows once the
     content is known."""
     return _options_checked(lambda raw: catalog.validate_options_for_target(target, raw), options)
+
+
+def _check_requested_output(upload: Upload, source: str, target: str, params: dict, quality: str) -> None:
+    """The pixel caps on what the options ask for (frames × width × height, pages × DPI), from the file's
+    header, before anything is charged or stored: a 400 naming the options (the engine checks again)."""
+    try:
+        check_requested_output(upload.path, source, target, params, quality)
+    except OutputCapExceeded as exc:
+        message = _("Estas opciones piden %(mpx)d megapíxeles en %(count)d imágenes o páginas; el máximo es "
+                    "%(max)d: reduce el tamaño o la resolución.") % {
+            "mpx": exc.total // 1_000_000, "count": exc.count, "max": exc.cap // 1_000_000}
+        names = getattr(exc, "options", None) or ["options"]
+        raise ApplicationError(f"{', '.join(names)}: {message}", code="output_too_large",
+                               details={"options": {name: [message] for name in names}}) from exc
 
 
 def _inspect(upload: Upload, target: str, max_bytes: int) -> str:
@@ -175,6 +190,8 @@ def conversion_request(
     sources = [_inspect(upload, target, max_bytes) for upload, target in zip(uploads, targets, strict=True)]
     params = [conversion_options_validate(source=source, target=target, options=options)
               for source, target in zip(sources, targets, strict=True)]
+    for upload, source, target, pair_params in zip(uploads, sources, targets, params, strict=True):
+        _check_requested_output(upload, source, target, pair_params, quality)
     planned = [PlannedConversion(source_format=source, target_format=target, size_bytes=upload.size,
                                  quality=quality, name=upload.name)
                for upload, source, target in zip(uploads, sources, targets, strict=True)]

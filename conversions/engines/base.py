@@ -50,6 +50,17 @@ class OutputTooLarge(EngineError):
     default_message = "El archivo resultante supera el tamaño máximo permitido"
 
 
+class OutputCapExceeded(EngineError):
+    """The output the options ask for (frames × width × height, pages × DPI) is over a pixel cap."""
+
+    default_code = "output_too_large"
+
+    def __init__(self, message: str, *, total: int, cap: int, count: int, detail: str = "",
+                 code: str | None = None) -> None:
+        super().__init__(message, code=code, detail=detail or f"{total} output pixels in {count} > {cap}")
+        self.total, self.cap, self.count = total, cap, count
+
+
 @dataclass
 class ConvertOptions:
     quality: str = "standard"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from . import image_options, jxl_header, process
-from .base import ConvertOptions, Engine, EngineError
+from .base import ConvertOptions, Engine, EngineError, OutputCapExceeded
 
 # Raster formats Pillow reads and writes (PDF pages render to these too).
 IMAGE_FORMATS = ["jpg", "png", "gif", "bmp", "tiff", "webp", "heic", "avif", "ico", "jxl"]
@@ -23,7 +23,8 @@ ICO_MAX_SIDE = 256
 
 MAX_IMAGE_PIXELS = 64_000_000  # per frame
 MAX_FRAMES = 500
-MAX_TOTAL_PIXELS = 256_000_000  # summed over all frames processed
+MAX_TOTAL_PIXELS = 256_000_000  # summed over all frames processed, and over all frames produced
+OUTPUT_TOO_LARGE = "Las opciones piden un resultado demasiado grande (demasiados píxeles)"
 
 PIL_FORMATS: dict[str, list[str]] = {
     "jpg": ["JPEG"],
@@ -149,6 +150,35 @@ def check_limits(im) -> int:
     if frames * w * h > MAX_TOTAL_PIXELS:
         raise _too_large()
     return frames
+
+
+def keeps_all_frames(src_fmt: str, dst_fmt: str, frames: int) -> bool:
+    """Whether the conversion keeps every frame (animation to animation, multi-page TIFF to TIFF/PDF)."""
+    return frames > 1 and ((src_fmt in ANIMATED and dst_fmt in ANIMATED)
+                           or (src_fmt == "tiff" and dst_fmt in ("tiff", "pdf")))
+
+
+def output_pixels(sizes, params: dict | None) -> int:
+    """Pixels the conversion produces from frames of these ``sizes`` with the resize ``params``
+    (the asked box; "contain" may come out smaller, never larger)."""
+    params = params or {}
+    total = 0
+    for size in sizes:
+        box = image_options.target_size(size, params.get("width"), params.get("height")) or size
+        if box[0] * box[1] > MAX_IMAGE_PIXELS:  # one frame over the per-frame cap
+            raise OutputCapExceeded("La imagen es demasiado grande", code="image_too_large",
+                                    total=box[0] * box[1], cap=MAX_IMAGE_PIXELS, count=1)
+        total += box[0] * box[1]
+    return total
+
+
+def check_output(sizes, params: dict | None) -> None:
+    """The pixel caps applied to what the options ask for: each frame's target width × height under
+    MAX_IMAGE_PIXELS, frames × target width × height under MAX_TOTAL_PIXELS."""
+    sizes = list(sizes)
+    total = output_pixels(sizes, params)
+    if total > MAX_TOTAL_PIXELS:
+        raise OutputCapExceeded(OUTPUT_TOO_LARGE, total=total, cap=MAX_TOTAL_PIXELS, count=len(sizes))
 
 
 def flatten(im, background=(255, 255, 255)):
@@ -299,10 +329,10 @@ def read_frames(src: Path, src_fmt: str, dst_fmt: str, options: ConvertOptions):
     try:
         with guarded():
             n = check_limits(im)
-            keep_all = n > 1 and (
-                (src_fmt in ANIMATED and dst_fmt in ANIMATED)
-                or (src_fmt == "tiff" and dst_fmt in ("tiff", "pdf"))
-            )
+            keep_all = keeps_all_frames(src_fmt, dst_fmt, n)
+            # Before any frame is decoded: what the options ask for, from the first frame's size
+            # (the sizes of the frames themselves are checked again before resizing).
+            check_output([im.size] * (n if keep_all else 1), options.params)
             frames, durations = [], []
             loop = int(im.info.get("loop", 0) or 0)
             for index in range(n if keep_all else 1):
@@ -362,6 +392,7 @@ class PillowEngine(Engine):
             src, src_fmt = rendered, "png"
         frames, durations, loop = read_frames(src, src_fmt, dst_fmt, options)
         options.check_deadline()
+        check_output([frame.size for frame in frames], options.params)
         with guarded():
             frames, extra = image_options.apply(frames, options.params, dst_fmt, max_pixels=MAX_IMAGE_PIXELS,
                                                 flatten=flatten)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import html
+import math
 import zipfile
 from pathlib import Path
 
 from . import pandoc as pandoc_engine
 from . import pillow as pillow_engine
-from .base import ConvertOptions, Engine, EngineError
+from .base import ConvertOptions, Engine, EngineError, OutputCapExceeded
 
 MAX_PAGES = 500
 MAX_TEXT_CHARS = 50_000_000
@@ -17,6 +18,10 @@ MAX_RENDER_PIXELS = pillow_engine.MAX_IMAGE_PIXELS
 IMAGE_FORMATS = pillow_engine.IMAGE_FORMATS
 OFFICE_TARGETS = ["docx", "odt", "rtf", "md", "html", "epub"]
 MAX_RENDERED_PAGES = 200  # pages turned into images in one conversion
+# Summed over the pages rendered in one conversion (each page is also clamped under MAX_RENDER_PIXELS):
+# 200 A4 pages at the premium 220 dpi fit; 600 dpi fits ~28 A4 pages.
+MAX_RENDERED_TOTAL_PIXELS = 1_000_000_000
+PAGES_TOO_LARGE = "Las páginas pedidas a esa resolución suman demasiados píxeles"
 
 QUALITY: dict[str, dict[str, int]] = {
     "basic": {"dpi": 72},
@@ -105,6 +110,47 @@ def _read_blocks(src: Path, options: ConvertOptions) -> list[list[str]]:
         return extract_blocks(doc, options)
 
 
+def page_render(width_pt: float, height_pt: float, base_dpi: int) -> tuple[int, int]:
+    """(dpi, pixels) of one page rendered at ``base_dpi``, the resolution clamped under the per-page cap."""
+    w_in, h_in = width_pt / 72.0, height_pt / 72.0
+    if w_in <= 0 or h_in <= 0:
+        raise _corrupt()
+    dpi = max(1, min(base_dpi, int((MAX_RENDER_PIXELS / (w_in * h_in)) ** 0.5)))
+    return dpi, math.ceil(w_in * dpi) * math.ceil(h_in * dpi)
+
+
+def base_dpi(params: dict | None, quality: str) -> int:
+    return int((params or {}).get("dpi") or QUALITY.get(quality, QUALITY["standard"])["dpi"])
+
+
+def wanted_pages(params: dict | None, count: int) -> list[int]:
+    from ..catalog.options import OptionError, parse_pages
+
+    params = params or {}
+    try:
+        wanted = parse_pages(str(params["pages"]), count) if params.get("pages") else list(range(1, count + 1))
+    except (OptionError, ValueError) as exc:
+        raise EngineError("Rango de páginas no válido", code="invalid_pages", detail=str(exc)) from exc
+    if not wanted:
+        raise EngineError("Las páginas pedidas no existen en el documento", code="invalid_pages",
+                          detail=f"{params.get('pages')} of {count}")
+    if len(wanted) > MAX_RENDERED_PAGES:
+        raise EngineError("Demasiadas páginas para convertir en imágenes", code="too_many_pages",
+                          detail=f"{len(wanted)} pages")
+    return wanted
+
+
+def check_render_output(doc, wanted: list[int], dpi: int) -> None:
+    """Pages × DPI-derived pixels under MAX_RENDERED_TOTAL_PIXELS, before any page is rendered."""
+    total = 0
+    for number in wanted:
+        rect = doc[number - 1].rect
+        total += page_render(rect.width, rect.height, dpi)[1]
+    if total > MAX_RENDERED_TOTAL_PIXELS:
+        raise OutputCapExceeded(PAGES_TOO_LARGE, total=total, cap=MAX_RENDERED_TOTAL_PIXELS, count=len(wanted),
+                                detail=f"{total} pixels in {len(wanted)} pages at {dpi} dpi")
+
+
 def render_pages(pdf: Path, out: Path, dst_fmt: str, options: ConvertOptions) -> Path:
     """The pages of a PDF (all, or ``options.params["pages"]`` like "1-3,5") as ``dst_fmt`` images,
     at ``params["dpi"]`` (else the quality's), each clamped under the pixel cap.
@@ -114,32 +160,18 @@ def render_pages(pdf: Path, out: Path, dst_fmt: str, options: ConvertOptions) ->
     """
     from PIL import Image
 
-    from ..catalog.options import OptionError, parse_pages
-
     pymupdf = _module()
     params = getattr(options, "params", None) or {}
-    base_dpi = int(params.get("dpi") or QUALITY.get(options.quality, QUALITY["standard"])["dpi"])
+    dpi_asked = base_dpi(params, options.quality)
     written: list[Path] = []
     with _closing_as_corrupt(open_pdf(pdf)) as doc:
-        count = doc.page_count
-        try:
-            wanted = parse_pages(str(params["pages"]), count) if params.get("pages") else list(range(1, count + 1))
-        except (OptionError, ValueError) as exc:
-            raise EngineError("Rango de páginas no válido", code="invalid_pages", detail=str(exc)) from exc
-        if not wanted:
-            raise EngineError("Las páginas pedidas no existen en el documento", code="invalid_pages",
-                              detail=f"{params.get('pages')} of {count}")
-        if len(wanted) > MAX_RENDERED_PAGES:
-            raise EngineError("Demasiadas páginas para convertir en imágenes", code="too_many_pages",
-                              detail=f"{len(wanted)} pages")
+        wanted = wanted_pages(params, doc.page_count)
+        check_render_output(doc, wanted, dpi_asked)
         for index, number in enumerate(wanted):
             options.check_deadline()
             page = doc[number - 1]
-            w_in, h_in = page.rect.width / 72.0, page.rect.height / 72.0
-            if w_in <= 0 or h_in <= 0:
-                raise _corrupt()
             # Clamp the resolution so the bitmap stays under the pixel cap.
-            dpi = max(1, min(base_dpi, int((MAX_RENDER_PIXELS / (w_in * h_in)) ** 0.5)))
+            dpi = page_render(page.rect.width, page.rect.height, dpi_asked)[0]
             pix = page.get_pixmap(dpi=dpi, alpha=False, colorspace=pymupdf.csRGB)
             image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
             target = out if len(wanted) == 1 else out.parent / f"pagina-{number:03d}.{dst_fmt}"
