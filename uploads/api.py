@@ -136,7 +136,9 @@ class UploadCreateApi(APIView):
     @extend_schema(operation_id="uploads_create", parameters=[TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, SESSION],
                    request=None, responses={201: UploadOutputSerializer},
                    description="tus creation: an empty upload of Upload-Length bytes; `Location` is its URL. "
-                               "Expires after RESUMABLE_UPLOAD_EXPIRE_HOURS unless converted.")
+                               "Expires after RESUMABLE_UPLOAD_EXPIRE_HOURS unless converted. Past the caps on "
+                               "open uploads (UNFINISHED_UPLOADS_*: per owner and per client address, count and "
+                               "reserved bytes): 429 with Retry-After, nothing reserved.")
     def post(self, request):
         _check_version(request)
         length = _int_header(request, "Upload-Length")
@@ -172,9 +174,13 @@ class UploadDetailApi(APIView):
     @extend_schema(operation_id="uploads_append", parameters=[TUS_RESUMABLE, UPLOAD_OFFSET, SESSION],
                    request={"application/offset+octet-stream": OpenApiTypes.BINARY},
                    responses={204: OpenApiResponse(description="appended; Upload-Offset is the new offset")},
-                   description="Append bytes at Upload-Offset (409 if it is not the stored offset, 413 beyond "
-                               "Upload-Length or RESUMABLE_UPLOAD_CHUNK_MAX_MB, 410 once expired). After a dropped "
-                               "connection, HEAD gives the offset to resume from.")
+                   description="Append bytes at Upload-Offset (409 if it is not the stored offset, 409 "
+                               "`upload_locked` while another PATCH of the upload is in flight, 413 beyond "
+                               "Upload-Length or RESUMABLE_UPLOAD_CHUNK_MAX_MB, 410 once expired, 411 without "
+                               "Content-Length unless the server decodes a chunked body). One PATCH lasts at most "
+                               "RESUMABLE_UPLOAD_PATCH_DEADLINE_SECONDS: then what arrived is kept and the answer "
+                               "is 204 with the new Upload-Offset. After a dropped connection, HEAD gives the "
+                               "offset to resume from.")
     def patch(self, request, upload_id):
         _check_version(request)
         if request.content_type.split(";")[0].strip() != OffsetOctetStreamParser.media_type:
@@ -241,7 +247,7 @@ class S3UploadCreateApi(APIView):
                    description="STORAGE=s3 only (else 409 `s3_uploads_unavailable`): open an S3 multipart upload "
                                "of `length` bytes (above the plan's limit → 413). The answer fixes `part_size` and "
                                "`part_count`; then ask for part URLs, PUT the parts, complete, and convert with "
-                               "`upload_id`.")
+                               "`upload_id`. Same caps on open uploads as tus creation (429 with Retry-After).")
     def post(self, request):
         data = S3UploadCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
