@@ -9,6 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.abuse import address_bucket
 from accounts.owners import owner_from_request
 from accounts.selectors import plan_for_user, plan_list
 from anclora.core.bounds import INT32_MAX
@@ -165,7 +166,7 @@ class CreatePaymentIntentApi(APIView):
         result = services.transaction_create(
             owner=owner, conversion_request=dict(raw) if isinstance(raw, dict) else None,
             conversion_requests=[dict(r) for r in raw_list] if isinstance(raw_list, list) else None,
-            idempotency_key=data.validated_data.get("idempotency_key") or None)
+            idempotency_key=data.validated_data.get("idempotency_key") or None, address=address_bucket(request))
         tx, breakdown = result["transaction"], result["breakdown"]
         provider = get_provider()
         return Response(self.OutputSerializer({

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, ROUND_UP, Decimal, InvalidOperation
 
 import stripe
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -18,6 +20,7 @@ from djstripe.event_handlers import djstripe_receiver
 from djstripe.models import Charge, PaymentIntent
 
 from accounts import services as account_services
+from accounts.abuse import Window, window_give_back, window_take
 from accounts.credits import CreditReason, credits_change
 from accounts.models import SubscriptionPlan, User, UserSubscription
 from accounts.owners import Owner
@@ -131,6 +134,70 @@ def _owned_with_key(owner: Owner, idempotency_key: str) -> ConversionTransaction
     return ConversionTransaction.objects.filter(owner.filter(), idempotency_key=idempotency_key).first()
 
 
+def _request_matches(tx: ConversionTransaction, validated: list[dict]) -> bool:
+    """Whether a retry with the same idempotency key asks for what the stored transaction was priced for."""
+    cent = Decimal("0.01")
+    stored = [(item.source_format, item.target_format, item.quality, item.file_size_mb.quantize(cent), item.name)
+              for item in tx.items.order_by("position")]
+    asked = [(d["source_format"], d["target_format"], d["quality"],
+              d["file_size_mb"].quantize(cent, rounding=ROUND_HALF_EVEN), d["name"]) for d in validated]
+    return stored == asked
+
+
+def _idempotency_key_conflict() -> ApplicationError:
+    message = _("Esta idempotency_key ya se usó con otra petición; usa una clave nueva para una petición distinta.")
+    return ApplicationError(message, code="idempotency_conflict", status=409, details={"idempotency_key": [message]})
+
+
+def _intent_key_marker(owner: Owner, idempotency_key: str) -> str:
+    digest = hashlib.sha256(f"{_owner_tag(owner)}\0{idempotency_key}".encode()).hexdigest()
+    return f"abuse:payment-intent-key:{digest[:40]}"
+
+
+def _intent_slots_take(*, owner: Owner, address: str | None, idempotency_key: str | None) -> list[Window] | None:
+    """One of the owner's (and the client address's) payment intents for this hour, or 429 (nothing kept).
+
+    With an idempotency key only the first request takes slots: a concurrent retry with the same key
+    creates no second intent (the provider call is idempotent on it), so it needs none (returns None).
+    """
+    marker = _intent_key_marker(owner, idempotency_key) if idempotency_key else None
+    if marker is not None and not cache.add(marker, 1, timeout=3600):
+        return None
+    try:
+        return _intent_windows_take(owner=owner, address=address)
+    except ApplicationError:
+        if marker is not None:
+            cache.delete(marker)
+        raise
+
+
+def _intent_windows_take(*, owner: Owner, address: str | None) -> list[Window]:
+    caps = [("payment-intent-owner", _owner_tag(owner), settings.PAYMENT_INTENTS_PER_HOUR)]
+    if address:
+        caps.append(("payment-intent-address", address, settings.PAYMENT_INTENTS_PER_ADDRESS_HOUR))
+    taken: list[Window] = []
+    for kind, bucket, limit in caps:
+        window = window_take(kind, bucket, limit=limit, seconds=3600)
+        taken.append(window)
+        if not window.allowed:
+            _intent_slots_give_back(taken)
+            raise ApplicationError(
+                _("Demasiados pagos iniciados en la última hora. Inténtalo de nuevo en %(s)d segundos.")
+                % {"s": window.retry_after},
+                code="too_many_payment_intents", status=429, details={"retry_after": window.retry_after})
+    return taken
+
+
+def _intent_slots_give_back(windows: list[Window] | None, *, owner: Owner | None = None,
+                            idempotency_key: str | None = None) -> None:
+    if windows is None:  # a retry with a key that holds no slot of its own
+        return
+    for window in windows:
+        window_give_back(window)
+    if owner is not None and idempotency_key:
+        cache.delete(_intent_key_marker(owner, idempotency_key))
+
+
 def _files_summary(files) -> list[dict]:
     """What paid each file of the priced request (shown on the checkout page; display only)."""
     summary = []
@@ -145,9 +212,15 @@ def _files_summary(files) -> list[dict]:
 
 def transaction_create(*, owner: Owner, conversion_request: dict | None = None,
                        conversion_requests: list[dict] | None = None, idempotency_key: str | None = None,
-                       files: list[dict] | None = None) -> dict:
+                       files: list[dict] | None = None, address: str | None = None) -> dict:
     """A pending ConversionTransaction for one file or a whole batch (one item per file, one
-    PaymentIntent for their sum); a retry with the same key (per owner) returns the same ones."""
+    PaymentIntent for their sum); a retry with the same key (per owner) and the same request returns
+    the same ones (another request with that key: 409 ``idempotency_conflict``).
+
+    New intents are capped per owner (PAYMENT_INTENTS_PER_HOUR) and per client address
+    (PAYMENT_INTENTS_PER_ADDRESS_HOUR; ``address`` is the caller's accounts.abuse bucket, or the
+    anonymous owner's): past either, 429 with Retry-After and nothing created at the provider. A
+    replay uses no slot."""
     requests = list(conversion_requests or []) or ([conversion_request] if conversion_request else [])
     if not requests:
         raise _invalid("conversion_request", _("Este campo es obligatorio."))
@@ -166,7 +239,24 @@ def transaction_create(*, owner: Owner, conversion_request: dict | None = None,
     if idempotency_key:
         existing = _owned_with_key(owner, idempotency_key)
         if existing is not None:
+            if not _request_matches(existing, validated):
+                raise _idempotency_key_conflict()
             return _transaction_replay(existing, owner=owner, provider=provider)
+    slots = _intent_slots_take(owner=owner, address=address or owner.address, idempotency_key=idempotency_key)
+    try:
+        result = _transaction_create_new(owner=owner, provider=provider, validated=validated,
+                                         idempotency_key=idempotency_key, files=files)
+    except BaseException:  # nothing of ours was created: a retry may take the slot again
+        _intent_slots_give_back(slots, owner=owner, idempotency_key=idempotency_key)
+        raise
+    # A concurrent retry with the same key stored it first ("replayed"): one intent at the provider (its
+    # call is idempotent on the key), counted by whichever of the two requests took the slot.
+    result.pop("replayed", None)
+    return result
+
+
+def _transaction_create_new(*, owner: Owner, provider, validated: list[dict], idempotency_key: str | None,
+                            files) -> dict:
     load = selectors.server_load()
     priced = [(details, pricing.price(**{k: details[k] for k in ("source_format", "target_format",
                                                                   "file_size_mb", "quality")},
@@ -211,7 +301,9 @@ def transaction_create(*, owner: Owner, conversion_request: dict | None = None,
             existing = ConversionTransaction.objects.filter(stripe_payment_intent_id=intent["id"]).first()
         if existing is None:
             raise
-        return _transaction_replay(existing, owner=owner, provider=provider)
+        if idempotency_key and not _request_matches(existing, validated):
+            raise _idempotency_key_conflict() from None
+        return {**_transaction_replay(existing, owner=owner, provider=provider), "replayed": True}
     return {"transaction": tx, "client_secret": intent.get("client_secret", ""), "breakdown": breakdown}
 
 

@@ -193,6 +193,11 @@ SIGNUP_ADDRESS_LIMIT = env.int("SIGNUP_ADDRESS_LIMIT", default=5)
 SIGNUP_WINDOW_SECONDS = env.int("SIGNUP_WINDOW_SECONDS", default=3600)
 ANONYMOUS_SESSIONS_PER_ADDRESS_HOUR = env.int("ANONYMOUS_SESSIONS_PER_ADDRESS_HOUR", default=20)
 ANONYMOUS_FREE_CONVERSIONS_PER_ADDRESS = env.int("ANONYMOUS_FREE_CONVERSIONS_PER_ADDRESS", default=5)
+# Payment intents created per hour (billing.services.transaction_create): per owner (user or
+# anonymous session) and per client address; past either, 429 with Retry-After, nothing created at
+# the provider. An idempotent replay (same key, same request) does not count.
+PAYMENT_INTENTS_PER_HOUR = env.int("PAYMENT_INTENTS_PER_HOUR", default=10)
+PAYMENT_INTENTS_PER_ADDRESS_HOUR = env.int("PAYMENT_INTENTS_PER_ADDRESS_HOUR", default=30)
 
 # --- i18n -------------------------------------------------------------------------
 LANGUAGE_CODE = "es"
