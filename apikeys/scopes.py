@@ -13,6 +13,7 @@ CONVERT, READ, BILLING = Scope.CONVERT.value, Scope.READ.value, Scope.BILLING.va
 SCOPES_BY_ROUTE: dict[str, dict[str, str]] = {
     # conversions
     "api:conversions:convert": {"POST": CONVERT},
+    "api:conversions:convert-again": {"POST": CONVERT},  # a new job from a stored source, like convert
     "api:conversions:cancel": {"POST": CONVERT},
     "api:conversions:history": {"GET": READ},
     "api:conversions:detail": {"GET": READ},

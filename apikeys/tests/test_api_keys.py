@@ -109,6 +109,24 @@ def test_convert_scope_converts_as_the_keys_user(make_user, make_key, sample, no
     assert detail.status_code == 403 and "read" in detail.json()["error"]
 
 
+def test_convert_scope_converts_again(make_user, make_key, sample):
+    """Issue 24: POST /api/conversion/<id>/convert-again takes a `convert` key, as POST /api/convert does."""
+    user = make_user()
+    client = key_client(make_key(user, scopes=["convert"]))
+    first = upload(client, [sample("png")], "jpg")
+    assert first.status_code == 202, first.content
+    conversion_id = first.json()["conversions"][0]["id"]
+    again = client.post(f"/api/conversion/{conversion_id}/convert-again", {"target_format": "webp"}, format="json")
+    assert again.status_code == 202, again.content
+    assert again.json()["conversions"][0]["target_format"] == "webp"
+    from conversions.models import Conversion
+
+    assert Conversion.objects.filter(user=user, target_format="webp").count() == 1
+    reader = key_client(make_key(user, scopes=["read"]))
+    refused = reader.post(f"/api/conversion/{conversion_id}/convert-again", {"target_format": "gif"}, format="json")
+    assert refused.status_code == 403 and refused.json()["code"] == "api_key_scope_missing"
+
+
 def test_billing_scope_pays(make_user, make_key, settings):
     settings.STRIPE_SECRET_KEY = ""
     settings.STRIPE_API_BASE = ""
