@@ -20,4 +20,4 @@ RUN SECRET_KEY=build STRIPE_WEBHOOK_SECRET=build python manage.py collectstatic 
  && mkdir -p /data && chown -R anclora /data
 USER anclora
 EXPOSE 8000
-CMD ["gunicorn", "anclora.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "300"]
+CMD ["gunicorn", "-c", "anclora/gunicorn_conf.py", "anclora.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "300"]
