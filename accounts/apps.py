@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         # why: models load after the AppConfigs; tasks: registered in every process (password_reset.py)
-        from . import signals, tasks  # noqa: F401
+        from . import schema, signals, tasks  # noqa: F401 - schema registers the JWT security scheme
         from .models import User
 
         pre_save.connect(signals.remember_credentials_change, sender=User,
