@@ -210,9 +210,10 @@ class Stack:
         self.wait_for(up, 60, "the web server", proc)
         return proc
 
-    def start_worker(self, concurrency: int = 1, name: str | None = None) -> subprocess.Popen:
+    def start_worker(self, concurrency: int = 1, name: str | None = None,
+                     queues: str = "priority,default") -> subprocess.Popen:
         name = name or f"worker-{uuid.uuid4().hex[:6]}"
-        proc = self.spawn(name, [str(CELERY), "-A", "anclora", "worker", "-Q", "priority,default",
+        proc = self.spawn(name, [str(CELERY), "-A", "anclora", "worker", "-Q", queues,
                                  "--concurrency", str(concurrency), "--pool", "prefork",
                                  "--loglevel", "INFO", "--hostname", f"{name}@%h",
                                  "--without-gossip", "--without-mingle"])
