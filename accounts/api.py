@@ -43,6 +43,13 @@ class UserEnvelopeSerializer(serializers.Serializer):
     user = UserOutputSerializer()
 
 
+class UserUpdateOutputSerializer(UserEnvelopeSerializer):
+    access_token = serializers.CharField(
+        required=False, help_text="Only after a password change: every earlier token (this one's too) is revoked; "
+                                  "this new pair keeps the caller signed in.")
+    refresh_token = serializers.CharField(required=False)
+
+
 class MessageSerializer(serializers.Serializer):
     message = serializers.CharField()
 
@@ -157,13 +164,16 @@ class UserMeApi(APIView):
             help_text="New login e-mail: a link goes to it and it replaces the current one once opened "
                       "(pending_email until then). 409 email_taken if another account uses it.")
 
-    @extend_schema(request=InputSerializer, responses={200: UserEnvelopeSerializer})
+    @extend_schema(request=InputSerializer, responses={200: UserUpdateOutputSerializer})
     def patch(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_update(user=request.user, **data.validated_data,
                                     verification_base_url=request.build_absolute_uri("/"))
-        return Response({"user": UserOutputSerializer(user).data})
+        body = {"user": UserOutputSerializer(user).data}
+        if "new_password" in data.validated_data:  # the earlier tokens died with the old password
+            body.update(services.tokens_for_user(user))
+        return Response(body)
 
     @extend_schema(responses={204: None})
     def delete(self, request):

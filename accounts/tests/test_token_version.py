@@ -78,6 +78,10 @@ def test_password_change_through_the_api_revokes_access_and_refresh_tokens_and_o
 
     assert_everything_before_is_dead(tokens, browser)
     assert me(other["access_token"]).status_code == 401  # the token that made the change was issued before it
+    assert refresh(other["refresh_token"]).status_code == 401
+    # the caller that changed it stays signed in with the new pair it was given
+    assert me(changed.json()["access_token"]).status_code == 200
+    assert refresh(changed.json()["refresh_token"]).status_code == 200
     assert_new_login_works(user.email)
 
 
