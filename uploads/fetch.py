@@ -5,16 +5,17 @@ Every hop (the URL and each redirect) is resolved once; all of its addresses mus
 unspecified, nor those hidden in IPv4-mapped / 6to4 / NAT64 forms), and the connection is made to
 the address that was checked (Host header and TLS SNI/certificate name stay the URL's host), so a
 DNS answer that changes between check and connect (rebinding) gains nothing. Redirects are
-followed by hand, at most URL_IMPORT_MAX_REDIRECTS; the body is streamed to disk with a byte cap
-and a total time limit. URL_IMPORT_ALLOW_PRIVATE lifts the address check (tests only).
+followed by hand, at most URL_IMPORT_MAX_REDIRECTS; the body is streamed to disk with a byte cap.
+One total deadline (URL_IMPORT_TIMEOUT, ``anclora.core.deadline``) covers name lookups, connections,
+TLS, headers and body of every hop: a server trickling its headers byte by byte is cut off at it.
+URL_IMPORT_ALLOW_PRIVATE lifts the address check (tests only).
 """
 
 from __future__ import annotations
 
 import http.client
-import socket
+import re
 import ssl
-import time
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
@@ -23,6 +24,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from anclora.core.deadline import Deadline, connect, resolve, tls_wrap
 from conversions.webhooks import address_is_public
 
 REDIRECTS = {301, 302, 303, 307, 308}
@@ -63,44 +65,59 @@ def url_syntax_check(url: str) -> tuple[str, str, int]:
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
-def resolve_public(host: str, port: int) -> str:
-    """The one address to connect to: every address the name resolves to must be public."""
+def resolve_public(host: str, port: int, deadline: Deadline) -> tuple[int, tuple]:
+    """(family, sockaddr) to connect to: every address the name resolves to must be public."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as exc:
+        infos = resolve(host, port, deadline)
+    except TimeoutError:
+        raise
+    except (OSError, UnicodeError) as exc:
         raise FetchError("source_unreachable", _("No se pudo resolver el servidor de la URL de origen.")) from exc
-    addresses = [info[4][0] for info in infos]
-    if not addresses:
+    if not infos:
         raise FetchError("source_unreachable", _("No se pudo resolver el servidor de la URL de origen."))
     if not settings.URL_IMPORT_ALLOW_PRIVATE:
-        for address in addresses:
+        for info in infos:
             try:
-                public = address_is_public(address)
+                public = address_is_public(info[4][0])
             except ValueError:
                 public = False
             if not public:
                 raise FetchError("source_not_public",
                                  _("La URL de origen apunta a una dirección no pública."))
-    return addresses[0]
+    return infos[0][0], infos[0][4]
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, host, port, *, address, timeout):
-        super().__init__(host, port, timeout=timeout)
-        self._address = address
+    """Connects to the checked address; every socket call is bounded by the download's deadline."""
+
+    def __init__(self, host, port, *, address, deadline: Deadline):
+        super().__init__(host, port, timeout=deadline.left())
+        self._address, self._deadline = address, deadline
 
     def connect(self):
-        self.sock = self.pinned_sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = connect(*self._address, self._deadline)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host, port, *, address, timeout):
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
+    def __init__(self, host, port, *, address, deadline: Deadline):
+        super().__init__(host, port, timeout=deadline.left(), context=ssl.create_default_context())
+        self._address, self._deadline = address, deadline
 
     def connect(self):
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self.pinned_sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        sock = connect(*self._address, self._deadline)
+        self.sock = tls_wrap(sock, self._context, self.host, self._deadline)
+
+
+def declared_length(value: str | None) -> int | None:
+    """A Content-Length header as a number: ASCII digits only, at most 18 of them (``"²".isdigit()``
+    is true and ``int("²")`` raises; a 400-digit number is no length either)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not re.fullmatch(r"[0-9]{1,18}", value, flags=re.ASCII):
+        raise FetchError("source_bad_response",
+                         _("El servidor de origen envió una cabecera Content-Length no válida."))
+    return int(value)
 
 
 def filename_from(url: str, disposition: str | None) -> str:
@@ -115,17 +132,20 @@ def filename_from(url: str, disposition: str | None) -> str:
 
 def fetch_to_file(url: str, destination: Path, *, max_bytes: int, timeout: float | None = None,
                   max_redirects: int | None = None) -> Fetched:
-    """Stream `url` into `destination`; FetchError on any refusal or failure."""
+    """Stream `url` into `destination`; FetchError on any refusal or failure.
+
+    One deadline (``timeout``, URL_IMPORT_TIMEOUT by default) covers everything: name lookups,
+    connections, TLS, request, headers and body of every hop, redirects included."""
     timeout = settings.URL_IMPORT_TIMEOUT if timeout is None else timeout
     max_redirects = settings.URL_IMPORT_MAX_REDIRECTS if max_redirects is None else max_redirects
-    deadline = time.monotonic() + timeout
+    deadline = Deadline(timeout)
+    try:
+        return _fetch(url, destination, max_bytes=max_bytes, deadline=deadline, max_redirects=max_redirects)
+    except TimeoutError as exc:
+        raise FetchError("source_timeout", _("La descarga de la URL de origen tardó demasiado.")) from exc
 
-    def remaining() -> float:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise FetchError("source_timeout", _("La descarga de la URL de origen tardó demasiado."))
-        return left
 
+def _fetch(url: str, destination: Path, *, max_bytes: int, deadline: Deadline, max_redirects: int) -> Fetched:
     too_large = FetchError(
         "file_too_large",
         _("El archivo supera el tamaño máximo de tu plan (%(mb)d MB).") % {"mb": max_bytes // (1024 * 1024)},
@@ -134,9 +154,9 @@ def fetch_to_file(url: str, destination: Path, *, max_bytes: int, timeout: float
     current = url
     for _hop in range(max_redirects + 1):
         scheme, host, port = url_syntax_check(current)
-        address = resolve_public(host, port)
+        address = resolve_public(host, port, deadline)
         connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-        connection = connection_class(host, port, address=address, timeout=remaining())
+        connection = connection_class(host, port, address=address, deadline=deadline)
         try:
             parts = urlsplit(current)
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -144,8 +164,8 @@ def fetch_to_file(url: str, destination: Path, *, max_bytes: int, timeout: float
                 connection.request("GET", target, headers={"User-Agent": USER_AGENT, "Accept": "*/*",
                                                            "Accept-Encoding": "identity"})
                 response = connection.getresponse()
-            except TimeoutError as exc:
-                raise FetchError("source_timeout", _("La descarga de la URL de origen tardó demasiado.")) from exc
+            except TimeoutError:
+                raise
             except (OSError, http.client.HTTPException) as exc:
                 raise FetchError("source_unreachable",
                                  _("No se pudo conectar con el servidor de la URL de origen.")) from exc
@@ -160,29 +180,28 @@ def fetch_to_file(url: str, destination: Path, *, max_bytes: int, timeout: float
             if response.status != 200:
                 raise FetchError("source_http_error",
                                  _("El servidor de origen respondió %(status)d.") % {"status": response.status},
-                                     params={"status": response.status})
-            declared = response.getheader("Content-Length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
+                                 params={"status": response.status})
+            declared = declared_length(response.getheader("Content-Length"))
+            if declared is not None and declared > max_bytes:
                 raise too_large
             size = 0
             try:
                 with open(destination, "wb") as out:
                     while True:
-                        connection.pinned_sock.settimeout(min(remaining(), 30.0))
-                        chunk = response.read1(CHUNK) if hasattr(response, "read1") else response.read(CHUNK)
+                        chunk = response.read1(CHUNK)
                         if not chunk:
                             break
                         size += len(chunk)
                         if size > max_bytes:
                             raise too_large
                         out.write(chunk)
-                        remaining()
-            except TimeoutError as exc:
-                raise FetchError("source_timeout", _("La descarga de la URL de origen tardó demasiado.")) from exc
+                        deadline.left()
+            except TimeoutError:
+                raise
             except (OSError, http.client.HTTPException) as exc:
                 raise FetchError("source_unreachable",
                                  _("Se perdió la conexión con el servidor de la URL de origen.")) from exc
-            if declared and declared.isdigit() and size != int(declared):
+            if declared is not None and size != declared:
                 raise FetchError("source_unreachable",
                                  _("Se perdió la conexión con el servidor de la URL de origen."))
             return Fetched(path=destination, filename=filename_from(current, response.getheader("Content-Disposition")),

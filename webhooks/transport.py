@@ -4,22 +4,23 @@ The host name is resolved once per attempt; every address it resolves to must be
 (``conversions.webhooks.address_is_public``) unless CONVERSION_WEBHOOK_ALLOW_PRIVATE is set, and the
 socket connects to that checked address itself (the Host header and TLS SNI/certificate check keep the
 name), so a DNS answer that changes between the check and the connection (rebinding) cannot reach a
-private address. A 3xx is an answer like any other non-2xx: a failure, never followed.
+private address. A 3xx is an answer like any other non-2xx: a failure, never followed. One deadline
+(WEBHOOK_DELIVERY_TIMEOUT, ``anclora.core.deadline``) bounds the whole attempt: a receiver trickling its
+answer byte by byte is cut off at it.
 """
 
 from __future__ import annotations
 
 import http.client
-import socket
 import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from anclora.core.deadline import Deadline, connect, resolve, tls_wrap
 from conversions.webhooks import address_is_public
 
-TIMEOUT_SECONDS = 8.0
 EXCERPT_BYTES = 200
 
 
@@ -33,11 +34,13 @@ class Response:
     excerpt: str
 
 
-def resolve_checked(host: str, port: int):
+def resolve_checked(host: str, port: int, deadline: Deadline):
     """(family, sockaddr) of the address to connect to, after checking every address of ``host``."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as exc:
+        infos = resolve(host, port, deadline)
+    except TimeoutError:
+        raise
+    except (OSError, UnicodeError) as exc:
         raise AddressRefused(f"cannot resolve {host}: {exc}") from exc
     if not infos:
         raise AddressRefused(f"cannot resolve {host}")
@@ -49,41 +52,37 @@ def resolve_checked(host: str, port: int):
     return family, sockaddr
 
 
-def connect(family, sockaddr, timeout: float) -> socket.socket:
-    """A TCP connection to exactly ``sockaddr`` (no second name lookup)."""
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.settimeout(timeout)
-        sock.connect(sockaddr)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
 class PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, host, port, *, deadline: Deadline):
+        super().__init__(host, port, timeout=deadline.left())
+        self._deadline = deadline
+
     def connect(self):
-        family, sockaddr = resolve_checked(self.host, self.port)
-        self.sock = connect(family, sockaddr, self.timeout)
+        family, sockaddr = resolve_checked(self.host, self.port, self._deadline)
+        self.sock = connect(family, sockaddr, self._deadline)
 
 
 class PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host, port, *, deadline: Deadline):
+        super().__init__(host, port, timeout=deadline.left(), context=ssl.create_default_context())
+        self._deadline = deadline
+
     def connect(self):
-        family, sockaddr = resolve_checked(self.host, self.port)
-        sock = connect(family, sockaddr, self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        family, sockaddr = resolve_checked(self.host, self.port, self._deadline)
+        sock = connect(family, sockaddr, self._deadline)
+        self.sock = tls_wrap(sock, self._context, self.host, self._deadline)
 
 
-def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float = TIMEOUT_SECONDS) -> Response:
-    """Raises AddressRefused, OSError (connection, TLS, timeout) or http.client.HTTPException."""
+def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float | None = None) -> Response:
+    """Raises AddressRefused, OSError (connection, TLS, TimeoutError past the deadline) or
+    http.client.HTTPException. ``timeout`` (WEBHOOK_DELIVERY_TIMEOUT by default) is the whole attempt's:
+    name lookup, connection, TLS, request, the answer's headers and excerpt together."""
+    deadline = Deadline(settings.WEBHOOK_DELIVERY_TIMEOUT if timeout is None else timeout)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise AddressRefused("not an http(s) URL")
-    if parts.scheme == "https":
-        conn = PinnedHTTPSConnection(parts.hostname, parts.port, timeout=timeout,
-                                     context=ssl.create_default_context())
-    else:
-        conn = PinnedHTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    connection_class = PinnedHTTPSConnection if parts.scheme == "https" else PinnedHTTPConnection
+    conn = connection_class(parts.hostname, parts.port, deadline=deadline)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         conn.request("POST", path, body=body, headers=headers)

@@ -361,7 +361,7 @@ CONVERSION_AUTHORIZER = "billing.entitlements.EntitlementAuthorizer"
 CONVERSION_WEBHOOK_ALLOW_PRIVATE = env.bool("CONVERSION_WEBHOOK_ALLOW_PRIVATE", default=False)
 # Import from a URL (uploads/fetch.py): total time, redirects; private addresses only for tests.
 URL_IMPORT_ALLOW_PRIVATE = env.bool("URL_IMPORT_ALLOW_PRIVATE", default=False)
-URL_IMPORT_TIMEOUT = env.int("URL_IMPORT_TIMEOUT", default=300)
+URL_IMPORT_TIMEOUT = env.int("URL_IMPORT_TIMEOUT", default=300)  # total: lookup, connect, TLS, headers, body
 URL_IMPORT_MAX_REDIRECTS = env.int("URL_IMPORT_MAX_REDIRECTS", default=5)
 # Resumable (tus) uploads (uploads/resumable.py): local chunks, expiry, PATCH cap; the convert page
 # switches to them above RESUMABLE_UPLOAD_THRESHOLD_MB.
@@ -387,6 +387,8 @@ CELERY_TASK_ROUTES = {
     "anclora.core.tasks.*": {"queue": "priority"},
     "conversions.tasks.conversions_reap_task": {"queue": "priority"},
 }
+# A webhook attempt's total deadline (name lookup, connect, TLS, request, answer), webhooks/transport.py.
+WEBHOOK_DELIVERY_TIMEOUT = env.float("WEBHOOK_DELIVERY_TIMEOUT", default=10.0)
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 HEALTH_BROKER_TIMEOUT = env.float("HEALTH_BROKER_TIMEOUT", default=2.0)
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import media_options, process
-from .base import ConvertOptions, Engine, EngineError, UnsafeInput
+from .base import ConvertOptions, Engine, EngineError, OutputCapExceeded, UnsafeInput
 
 AUDIO = ["mp3", "wav", "flac", "aac", "ogg", "m4a", "opus", "wma", "aiff"]
 VIDEO = ["mp4", "avi", "mov", "wmv", "flv", "mkv", "webm", "3gp", "mpeg", "m4v"]
@@ -71,6 +71,13 @@ EVEN_SCALE = (
     ":force_original_aspect_ratio=decrease:force_divisible_by=2"
 )
 _DURATION_RE = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
+_SIZE_RE = re.compile(r"\b(\d{1,5})x(\d{1,5})\b")
+_FPS_RE = re.compile(r"(\d+(?:\.\d+)?) (?:fps|tbr)\b")
+# Duration x frame rate x frame size of the output the options ask for: as much as the media cap's
+# length (4 h) of 1080p at 30 fps. Without options the output is the source's (sides under MAX_VIDEO_SIDE).
+MAX_VIDEO_OUTPUT_PIXELS = 4 * 3600 * 30 * 1920 * 1080
+VIDEO_SIZE_OPTIONS = ("width", "height", "fps")
+VIDEO_TOO_LARGE = "Las opciones piden un vídeo demasiado grande (duración × fotogramas × tamaño)"
 
 
 @lru_cache(maxsize=1)
@@ -117,6 +124,44 @@ def scan_for_playlists(path: Path) -> None:
                     raise UnsafeInput("El archivo contiene listas de reproducción no permitidas",
                                       code="playlist_content", detail=marker.decode())
             tail = window[-overlap:]
+
+
+def probe(src: Path, src_fmt: str) -> dict | None:
+    """Duration, frame size and frame rate of the first video stream, from ``ffmpeg -i`` without an
+    output (the header only; nothing is decoded). None when there is no video stream or ffmpeg fails."""
+    binary = ffmpeg_binary()
+    if not binary:
+        return None
+    demuxer = input_demuxer(src, src_fmt)
+    args = [binary, "-hide_banner", "-nostdin", "-protocol_whitelist", "file", "-format_whitelist", demuxer,
+            "-f", demuxer, "-i", f"file:{src}"]
+    try:
+        proc = subprocess.run(args, capture_output=True, timeout=30, stdin=subprocess.DEVNULL, cwd=src.parent,
+                              env=process.safe_env(home=src.parent))
+    except (OSError, subprocess.SubprocessError):
+        return None
+    text = proc.stderr.decode("utf-8", "replace")
+    video = next((line for line in text.splitlines() if "Stream #" in line and ": Video:" in line), None)
+    size = _SIZE_RE.search(video.split(": Video:", 1)[1]) if video else None
+    if size is None or not int(size[1]) or not int(size[2]):
+        return None
+    duration = _DURATION_RE.search(text)
+    fps = _FPS_RE.search(video)
+    return {"width": int(size[1]), "height": int(size[2]), "fps": float(fps[1]) if fps else None,
+            "duration": (int(duration[1]) * 3600 + int(duration[2]) * 60 + float(duration[3])) if duration else None}
+
+
+def check_video_output(info: dict, params: dict | None, max_seconds: float) -> None:
+    """Duration × frame rate × target frame size of what the options ask for, under MAX_VIDEO_OUTPUT_PIXELS."""
+    params = params or {}
+    width, height = media_options.output_size((info["width"], info["height"]), params, MAX_VIDEO_SIDE)
+    fps = float(params.get("fps") or info.get("fps") or 30)
+    seconds = media_options.output_seconds(info.get("duration"), params, max_seconds)
+    frames = max(1, int(seconds * fps))
+    total = frames * width * height
+    if total > MAX_VIDEO_OUTPUT_PIXELS:
+        raise OutputCapExceeded(VIDEO_TOO_LARGE, total=total, cap=MAX_VIDEO_OUTPUT_PIXELS, count=frames,
+                                detail=f"{frames} frames of {width}x{height} ({seconds:.0f} s at {fps:g} fps)")
 
 
 def input_demuxer(path: Path, src_fmt: str) -> str:
@@ -267,6 +312,11 @@ class FFmpegEngine(Engine):
     def _convert(self, src: Path, out: Path, src_fmt: str, dst_fmt: str,
                  options: ConvertOptions) -> None:
         scan_for_playlists(src)
+        params = getattr(options, "params", None) or {}
+        if dst_fmt in VIDEO and src_fmt not in AUDIO and any(params.get(n) for n in VIDEO_SIZE_OPTIONS):
+            info = probe(src, src_fmt)  # what the options ask for, before anything is encoded
+            if info is not None:
+                check_video_output(info, params, options.max_media_seconds)
         state = {"duration": None, "last": 0, "done": 0.0}
 
         def on_line(stream: str, line: str) -> None:

@@ -48,16 +48,39 @@ def audio_args(params: dict) -> list[str]:
 
 
 def scale_filter(params: dict, default: str, max_side: int) -> str:
-    """The -vf scale: asked width/height (the other side in proportion, even), else ``default``."""
+    """The -vf scale: asked width/height (the other side in proportion, even), else ``default``.
+
+    One side alone is a box whose other side is ``max_side``: the proportional side never goes past
+    it (width 3840 of a 16x1024 video would otherwise ask for a 245,760-pixel-high frame)."""
     width, height = params.get("width"), params.get("height")
     if not width and not height:
         return default
-    w = int(width) if width else -2
-    h = int(height) if height else -2
-    if width and height:
-        return (f"scale=w={min(w, max_side)}:h={min(h, max_side)}:force_original_aspect_ratio=decrease"
-                ":force_divisible_by=2")
-    return f"scale=w={w}:h={h}"
+    w = min(int(width), max_side) if width else max_side
+    h = min(int(height), max_side) if height else max_side
+    return f"scale=w={w}:h={h}:force_original_aspect_ratio=decrease:force_divisible_by=2"
+
+
+def output_size(source: tuple[int, int], params: dict, max_side: int) -> tuple[int, int]:
+    """The frame size ``scale_filter`` makes of a ``source``-sized picture (an upper bound: before rounding
+    to even numbers)."""
+    sw, sh = source
+    width, height = params.get("width"), params.get("height")
+    box_w = min(int(width), max_side) if width else (max_side if height else min(sw, max_side))
+    box_h = min(int(height), max_side) if height else (max_side if width else min(sh, max_side))
+    ratio = min(box_w / sw, box_h / sh)
+    if not width and not height:
+        ratio = min(ratio, 1.0)  # the default only shrinks
+    return max(1, round(sw * ratio)), max(1, round(sh * ratio))
+
+
+def output_seconds(duration: float | None, params: dict, max_seconds: float) -> float:
+    """How long the output is: the source (or the media cap when unknown), trimmed, never past the cap."""
+    start = float(params.get("trim_start") or 0)
+    end = params.get("trim_end")
+    length = (duration if duration else max_seconds) - start
+    if end is not None:
+        length = min(length, float(end) - start)
+    return max(0.0, min(length, max_seconds))
 
 
 def codec_args(codec: str, dst_fmt: str, q: dict, encoders: frozenset[str] | None) -> list[str]:

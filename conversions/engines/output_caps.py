@@ -1,19 +1,21 @@
 """The output caps checked when a file is received (before any charge), from the file's header:
-what the options ask for (frames × target width × height, pages × DPI-derived pixels) against the
-same caps the engines apply again while converting (pillow.check_output, pymupdf.check_render_output).
+what the options ask for (frames × target width × height, pages × DPI-derived pixels, duration × frame
+rate × frame size) against the same caps the engines apply again while converting (pillow.check_output,
+pymupdf.check_render_output, ffmpeg.check_video_output).
 
-Only options that make the output larger than the input are measured here (a resize, a DPI); without
-them the input caps hold, and the engines check everything again in any case.
+Only options that make the output larger than the input are measured here (a resize, a DPI, a frame
+rate); without them the input caps hold, and the engines check everything again in any case.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from . import ffmpeg as ffmpeg_engine
 from . import jxl_header
 from . import pillow as pillow_engine
 from . import pymupdf as pymupdf_engine
-from .base import EngineError, OutputCapExceeded
+from .base import ConvertOptions, EngineError, OutputCapExceeded
 
 IMAGE_SIZE_OPTIONS = ("width", "height")
 
@@ -53,6 +55,11 @@ def check_requested_output(path: Path, src_fmt: str, dst_fmt: str, params: dict 
                 pymupdf_engine.check_render_output(doc, wanted, pymupdf_engine.base_dpi(params, quality))
             finally:
                 doc.close()
+        elif ((names := asked(params, ffmpeg_engine.VIDEO_SIZE_OPTIONS)) and dst_fmt in ffmpeg_engine.VIDEO
+              and src_fmt in ffmpeg_engine.DEMUXERS and src_fmt not in ffmpeg_engine.AUDIO):
+            info = ffmpeg_engine.probe(path, src_fmt)
+            if info is not None:
+                ffmpeg_engine.check_video_output(info, params, ConvertOptions().max_media_seconds)
     except OutputCapExceeded as exc:
         exc.options = names
         raise

@@ -134,3 +134,56 @@ def test_pdf_pages_at_a_dpi_within_the_cap_work(api_client, tmp_path):
                                    HTTP_X_SESSION_ID=resp.json()["session_id"]).streaming_content)
     with Image.open(io.BytesIO(data)) as im:
         assert im.size in ((4958, 7017), (4959, 7017))  # A4 at 600 dpi (MuPDF rounds up)
+
+
+# --- video: duration × frame rate × target size ---------------------------------------------------
+
+
+def long_tiny_video(path: Path, seconds: int, size: str = "16x16", rate: int = 1) -> Path:
+    import subprocess
+
+    from conversions.tests import enginefiles as ef
+
+    subprocess.run([ef.ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-f", "lavfi", "-i",
+                    f"color=c=blue:size={size}:rate={rate}:duration={seconds}", "-c:v", "libx264", "-preset",
+                    "ultrafast", "-pix_fmt", "yuv420p", str(path)], check=True, capture_output=True, timeout=120)
+    return path
+
+
+VIDEO_BIG = {"width": 3840, "height": 3840, "fps": 60}  # 20 min × 60 fps × 14.7 Mpx = 1.06e13 pixels
+
+
+@pytest.mark.django_db
+def test_video_upscaled_at_a_high_frame_rate_is_refused_at_request(api_client, tmp_path):
+    path = long_tiny_video(tmp_path / "largo.mp4", 1200)
+    assert path.stat().st_size < 200_000
+    resp = upload(api_client, [path], "mkv", options=json.dumps(VIDEO_BIG))
+    assert resp.status_code == 400, resp.content
+    body = resp.json()
+    assert body["code"] == "output_too_large" and sorted(body["details"]["options"]) == ["fps", "height", "width"]
+    assert not Conversion.objects.exists() and not StoredFile.objects.exists()
+    trimmed = upload(api_client, [path], "mkv", options=json.dumps({**VIDEO_BIG, "trim_end": 10}))
+    assert trimmed.status_code == 202, trimmed.content  # 10 s of it is within the cap
+
+
+def test_the_ffmpeg_engine_refuses_too_when_called_directly(tmp_path):
+    from conversions.engines.ffmpeg import MAX_VIDEO_OUTPUT_PIXELS, FFmpegEngine
+
+    src, out = long_tiny_video(tmp_path / "largo.mp4", 1200), tmp_path / "o.mkv"
+    with pytest.raises(EngineError) as caught:
+        FFmpegEngine().convert(src, out, "mp4", "mkv", ConvertOptions(params=dict(VIDEO_BIG)))
+    assert caught.value.code == "output_too_large" and caught.value.total > MAX_VIDEO_OUTPUT_PIXELS
+    assert not out.exists()
+
+
+def test_one_side_alone_cannot_push_the_other_past_the_side_cap(tmp_path):
+    """width 256 of a 16×512 video asked for a 256×8192 frame; the proportional side stays ≤ 3840."""
+    from conversions.engines.ffmpeg import MAX_VIDEO_SIDE, FFmpegEngine
+    from conversions.tests.test_options import streams
+
+    src, out = long_tiny_video(tmp_path / "alto.mp4", 1, size="16x512", rate=2), tmp_path / "o.mkv"
+    FFmpegEngine().convert(src, out, "mp4", "mkv", ConvertOptions(params={"width": 256}))
+    import re
+
+    width, height = map(int, re.search(r", (\d+)x(\d+)", streams(out)).groups())
+    assert height <= MAX_VIDEO_SIDE and width <= 256 and width * 32 == pytest.approx(height, rel=0.1)

@@ -22,6 +22,8 @@ PRIVATE_ADDRESSES = [
     "100.64.0.1", "224.0.0.1", "255.255.255.255", "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1",
     "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "2002:7f00:1::1",
     "2002:a00:1::1", "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "::127.0.0.1", "::10.0.0.1",
+    # local-use NAT64, IPv4-translated and site-local: never public, whatever IPv4 they carry
+    "64:ff9b:1::a00:1", "64:ff9b:1::808:808", "::ffff:0:7f00:1", "::ffff:0:808:808", "fec0::1", "feff::1",
 ]
 
 
@@ -80,14 +82,14 @@ def _resolving_to(monkeypatch, address: str):
         sockaddr = (address, port, 0, 0) if family == socket.AF_INET6 else (address, port)
         return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", sockaddr)]
 
-    monkeypatch.setattr(fetch.socket, "getaddrinfo", fake)
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
 
 
 @pytest.mark.parametrize("address", PRIVATE_ADDRESSES)
 def test_every_private_address_form_is_refused_before_connecting(monkeypatch, tmp_path, address):
     _resolving_to(monkeypatch, address)
     connects = []
-    monkeypatch.setattr(fetch.socket, "create_connection", lambda *a, **k: connects.append(a))
+    monkeypatch.setattr(fetch, "connect", lambda *a, **k: connects.append(a))
     with pytest.raises(FetchError) as exc:
         fetch_to_file("http://files.example.com/a.png", tmp_path / "x", max_bytes=10_000)
     assert exc.value.code == "source_not_public"
@@ -99,7 +101,7 @@ def test_one_private_address_among_public_ones_is_refused(monkeypatch, tmp_path)
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port)),
                 (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.1.1", port))]
 
-    monkeypatch.setattr(fetch.socket, "getaddrinfo", fake)
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
     with pytest.raises(FetchError) as exc:
         fetch_to_file("https://mixed.example.com/a.png", tmp_path / "x", max_bytes=10_000)
     assert exc.value.code == "source_not_public"
@@ -112,13 +114,13 @@ def test_connection_goes_to_the_checked_address_with_the_urls_host(monkeypatch, 
     port = int(base.rsplit(":", 1)[1])
     answers = iter(["127.0.0.1", "10.9.9.9"])  # a second lookup would get another address
     real_lookup = socket.getaddrinfo
-    monkeypatch.setattr(fetch.socket, "getaddrinfo", lambda host, p, *a, **k: [
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, p, *a, **k: [
         (socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), p))] if host == "rebind.example.com"
         else real_lookup(host, p, *a, **k))
     seen = []
-    real = socket.create_connection
-    monkeypatch.setattr(fetch.socket, "create_connection",
-                        lambda address, *a, **k: seen.append(address) or real(address, *a, **k))
+    real = fetch.connect
+    monkeypatch.setattr(fetch, "connect",
+                        lambda family, sockaddr, deadline: seen.append(sockaddr) or real(family, sockaddr, deadline))
     monkeypatch.setattr(fetch, "address_is_public", lambda address: True)
     result = fetch_to_file(f"http://rebind.example.com:{port}/a.bin", tmp_path / "x", max_bytes=100)
     assert result.size == 5 and (tmp_path / "x").read_bytes() == b"hello"
@@ -129,7 +131,7 @@ def test_a_redirect_into_a_private_address_is_refused(monkeypatch, tmp_path, ser
     base, routes = server
     routes["/start"] = _redirect("http://internal.example.com/secret")
     real = socket.getaddrinfo
-    monkeypatch.setattr(fetch.socket, "getaddrinfo", lambda host, port, *a, **k: (
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *a, **k: (
         real("127.0.0.1", port, *a, **k) if host == "127.0.0.1" else
         [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("169.254.169.254", port))]))
     public = fetch.address_is_public
