@@ -462,6 +462,12 @@
       li.id = "conv-" + item.id;
       resultList.appendChild(li);
     }
+    // Two pollers (the submit's and the restored history's) may report the same state: a row is rebuilt
+    // only when it changed, so a click on its download link or "convert again" is never lost mid-way.
+    var state = JSON.stringify([item.status, item.progress, item.queue && item.queue.estimated_seconds,
+                                item.error, item.source_available]);
+    if (li.dataset.state === state) return;
+    li.dataset.state = state;
     li.innerHTML = "";
     var name = document.createElement("span");
     name.className = "name";
