@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts the web server (gunicorn) and one Celery worker with embedded beat, in the foreground.
+# Starts the web server (gunicorn), one Celery worker with embedded beat (conversions) and one for the
+# "remote" queue (URL imports, webhook deliveries), in the foreground.
 # Ctrl-C (or SIGTERM) stops all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +51,13 @@ $PY manage.py formats_summary || true
   -Q priority,default --hostname "worker@%h" --schedule var/celerybeat-schedule &
 pids+=($!)
 core=($!)
+
+# Requests to other people's servers (URL imports, webhook deliveries) on their own queue and worker:
+# a slow remote server holds one of these processes, never a conversion worker. No beat here.
+.venv/bin/celery -A anclora worker --loglevel=INFO --concurrency="${REMOTE_WORKER_CONCURRENCY:-4}" \
+  -Q remote --hostname "remote@%h" &
+pids+=($!)
+core+=($!)
 
 # gunicorn (threaded workers, one per core, WEB_THREADS threads each; static files via whitenoise).
 # TERM/INT stop it after at most 5 s of finishing requests in flight.

@@ -118,8 +118,8 @@ def _import_job_create(*, owner: Owner, name: str, target: str, quality: str, we
 
 def url_import_enqueue(*, conversion_id, address: str | None = None) -> None:
     # The client address only travels in the task message (billing bounds anonymous use per address).
-    current_app.tasks[URL_IMPORT_TASK].apply_async(args=[str(conversion_id)], kwargs={"address": address},
-                                                   queue="default")
+    # The queue is CELERY_TASK_ROUTES' ("remote": downloads never hold a conversion worker).
+    current_app.tasks[URL_IMPORT_TASK].apply_async(args=[str(conversion_id)], kwargs={"address": address})
 
 
 def url_import_execute(*, conversion_id, address: str | None = None) -> str:

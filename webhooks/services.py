@@ -192,8 +192,9 @@ def batch_completed_check(*, batch_id) -> int:
 # --- sending -------------------------------------------------------------------------------------
 def _enqueue(delivery_id, countdown: float = 0) -> None:
     # By name: tasks.py calls services (registered in every process by WebhooksConfig.ready()).
+    # The queue is CELERY_TASK_ROUTES' ("remote": a slow receiver never holds a conversion worker).
     current_app.tasks["webhooks.tasks.webhook_delivery_task"].apply_async(
-        args=[str(delivery_id)], countdown=countdown, queue="priority")
+        args=[str(delivery_id)], countdown=countdown)
 
 
 def _claim(delivery_id, now) -> bool:

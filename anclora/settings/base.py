@@ -386,6 +386,11 @@ CONVERSION_WORKERS = env.int("CONVERSION_WORKERS", default=1)
 CELERY_TASK_ROUTES = {
     "anclora.core.tasks.*": {"queue": "priority"},
     "conversions.tasks.conversions_reap_task": {"queue": "priority"},
+    # Requests to other people's servers (URL imports, finished S3 uploads, webhook deliveries) run on
+    # their own queue, consumed by their own worker (scripts/run.sh, docker-compose.yml): a slow remote
+    # server never holds a conversion worker.
+    "uploads.tasks.url_import_run": {"queue": "remote"},
+    "webhooks.tasks.webhook_delivery_task": {"queue": "remote"},
 }
 # A webhook attempt's total deadline (name lookup, connect, TLS, request, answer), webhooks/transport.py.
 WEBHOOK_DELIVERY_TIMEOUT = env.float("WEBHOOK_DELIVERY_TIMEOUT", default=10.0)

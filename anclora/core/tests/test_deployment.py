@@ -40,7 +40,7 @@ def test_compose_runs_the_app_image_as_web_one_worker_pool_and_exactly_one_beat(
     services = compose["services"]
     assert {"postgres", "redis", "web", "worker", "beat", "nginx"} <= set(services)
     app = {name for name, svc in services.items() if svc.get("build") == "."}
-    assert app == {"web", "worker", "beat"}, "the three app services share the image built here"
+    assert app == {"web", "worker", "remote-worker", "beat"}, "the app services share the image built here"
     beats = [name for name, svc in services.items() if "beat" in _argv(svc)]
     assert beats == ["beat"], "exactly one beat"
 
