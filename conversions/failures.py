@@ -37,6 +37,7 @@ ENGINE_MESSAGES = (
     gettext_noop("La imagen es demasiado grande"),
     gettext_noop("Las opciones piden un resultado demasiado grande (demasiados píxeles)"),
     gettext_noop("Las páginas pedidas a esa resolución suman demasiados píxeles"),
+    gettext_noop("Las opciones piden un vídeo demasiado grande (duración × fotogramas × tamaño)"),
     gettext_noop("La imagen está dañada o no es válida"),
     gettext_noop("La imagen tiene demasiados fotogramas"),
     gettext_noop("Formato de imagen no soportado"),

@@ -103,8 +103,8 @@ def _check_requested_output(upload: Upload, source: str, target: str, params: di
     try:
         check_requested_output(upload.path, source, target, params, quality)
     except OutputCapExceeded as exc:
-        message = _("Estas opciones piden %(mpx)d megapíxeles en %(count)d imágenes o páginas; el máximo es "
-                    "%(max)d: reduce el tamaño o la resolución.") % {
+        message = _("Estas opciones piden %(mpx)d megapíxeles en %(count)d imágenes, fotogramas o páginas; el "
+                    "máximo es %(max)d: reduce el tamaño, la resolución o la duración.") % {
             "mpx": exc.total // 1_000_000, "count": exc.count, "max": exc.cap // 1_000_000}
         names = getattr(exc, "options", None) or ["options"]
         raise ApplicationError(f"{', '.join(names)}: {message}", code="output_too_large",

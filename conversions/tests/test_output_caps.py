@@ -56,8 +56,8 @@ def test_multi_page_tiff_resized_past_the_cap_is_refused_at_request_naming_width
 
 @pytest.mark.django_db
 def test_the_refusal_is_translated(api_client, tmp_path):
-    resp = upload(api_client, [tiny_tiff(tmp_path / "p.tiff")], "pdf", options=json.dumps(BIG),
-                  HTTP_ACCEPT_LANGUAGE="en")
+    api_client.credentials(HTTP_ACCEPT_LANGUAGE="en")
+    resp = upload(api_client, [tiny_tiff(tmp_path / "p.tiff")], "pdf", options=json.dumps(BIG))
     assert resp.status_code == 400
     assert "megapixels" in resp.json()["details"]["options"]["width"][0], resp.content
 
