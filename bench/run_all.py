@@ -17,7 +17,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # load.py --config postgres runs only with BENCH_DATABASE_URL (a dedicated, migrated database) and
 # BENCH_REDIS_URL (REDIS_URL keeps its meaning: the broker of the other benchmarks).
-BENCHES = ["service_overhead.py", "upload_memory.py", "throughput.py", "office.py", "load.py",
+BENCHES = ["service_overhead.py", "upload_memory.py", "worker_memory.py", "throughput.py", "office.py", "load.py",
            "load.py --config postgres"]
 TIMEOUT = 900
 
@@ -81,6 +81,13 @@ def summary(results: dict[str, dict | None]) -> list[tuple[str, str, str, str]]:
             r = um[key]
             rows.append((f"upload memory {um['size_mb']} MB {key}",
                          f"HTTP {r['status']}, peak RSS growth {r['peak_growth_mb']} MB", "< 50 MB", _mark(r["met"])))
+    wm = results.get("worker_memory.py")
+    if wm:
+        ctl, cap = wm["control"], wm["capped"]
+        rows.append((f"worker memory after a 256 Mpx job, ceiling {cap['ceiling_mb']} MB",
+                     f"child baseline {cap['baseline_mb']} MB, peak {cap['peak_mb']} MB, after {cap['after_mb']} MB "
+                     f"(recycled {cap['recycled']}); no ceiling: after {ctl['after_mb']} MB",
+                     f"< baseline + {wm['target_growth_mb']} MB", _mark(wm["met"])))
     tp = results.get("throughput.py")
     if tp:
         ceiling = tp["machine_ceiling"]

@@ -47,7 +47,9 @@ fi
 # What this host converts (the same as GET /api/conversion/supported-formats, and what is missing).
 $PY manage.py formats_summary || true
 
+# --max-memory-per-child (KiB): a child above WORKER_MAX_MEMORY_MB after a job is replaced (settings too).
 .venv/bin/celery -A anclora worker --beat --loglevel=INFO --concurrency=2 \
+  --max-memory-per-child "$(( ${WORKER_MAX_MEMORY_MB:-1024} * 1024 ))" \
   -Q priority,default --hostname "worker@%h" --schedule var/celerybeat-schedule &
 pids+=($!)
 core=($!)
