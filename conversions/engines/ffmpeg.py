@@ -136,7 +136,7 @@ def probe(src: Path, src_fmt: str) -> dict | None:
     args = [binary, "-hide_banner", "-nostdin", "-protocol_whitelist", "file", "-format_whitelist", demuxer,
             "-f", demuxer, "-i", f"file:{src}"]
     try:
-        proc = subprocess.run(args, capture_output=True, timeout=30, stdin=subprocess.DEVNULL, cwd=src.parent,
+        proc = subprocess.run(args, capture_output=True, timeout=10, stdin=subprocess.DEVNULL, cwd=src.parent,
                               env=process.safe_env(home=src.parent))
     except (OSError, subprocess.SubprocessError):
         return None

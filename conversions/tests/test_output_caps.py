@@ -187,3 +187,14 @@ def test_one_side_alone_cannot_push_the_other_past_the_side_cap(tmp_path):
 
     width, height = map(int, re.search(r", (\d+)x(\d+)", streams(out)).groups())
     assert height <= MAX_VIDEO_SIDE and width <= 256 and width * 32 == pytest.approx(height, rel=0.1)
+
+
+@pytest.mark.django_db
+def test_the_page_form_refuses_it_too(client, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = tiny_tiff(tmp_path / "p.tiff").read_bytes()
+    resp = client.post("/convert/", {"file": SimpleUploadedFile("paginas.tiff", data), "target_format": "pdf",
+                                     "quality": "standard", "opt_width": "8000", "opt_height": "8000"}, follow=True)
+    assert resp.status_code == 200
+    assert "megapíxeles" in resp.content.decode() and not Conversion.objects.exists()
