@@ -185,11 +185,12 @@ def test_a_chunked_patch_on_the_dev_server_is_411_not_a_silent_204(live_server):
 
 
 def test_header_number_with_a_superscript_digit_is_400_on_the_wire(live_server):
+    """The byte 0xB2 reaches the application as "²" (WSGI headers are latin-1): `isdigit()` is true."""
     base = live_server.url
     sock = socket.create_connection(_address(base), timeout=WAIT)
     try:
         sock.sendall("POST /api/uploads/ HTTP/1.1\r\nHost: localhost\r\nTus-Resumable: 1.0.0\r\n"
-                     "Upload-Length: ²\r\nContent-Length: 0\r\n\r\n".encode())
+                     "Upload-Length: ²\r\nContent-Length: 0\r\n\r\n".encode("latin-1"))
         status, _headers, body = _read_response(sock)
     finally:
         sock.close()
