@@ -15,8 +15,9 @@ from .models import AnonymousSession, User
 class Owner:
     user: User | None = None
     session: AnonymousSession | None = None
-    # The client address bucket of the request that named this anonymous owner (accounts.abuse):
-    # billing bounds the free anonymous allowance per address. None when not from a request.
+    # The client address bucket of the request that named this owner (accounts.abuse): billing bounds
+    # the free anonymous allowance per address, uploads the URL imports in flight. None when not from a
+    # request.
     address: str | None = field(default=None, compare=False)
 
     def __post_init__(self):
@@ -63,7 +64,7 @@ def owner_from_request(request, *, create: bool = False) -> Owner | None:
     """
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        return Owner(user=user)
+        return Owner(user=user, address=address_bucket(request))  # per-address caps (URL imports in flight)
     # API callers (a DRF request) are capped in new sessions per address; a page keeps its session in
     # the browser's cookie, and a cookie-less visit to a page must still render (the free allowance is
     # bounded per address either way).

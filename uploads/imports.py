@@ -8,6 +8,11 @@ included — fails the job with the message the upload would have got, and nothi
 
 While the download runs the job is `pending` with `options["import"] == "fetching"` and a
 placeholder source row (no bytes, already marked deleted so nothing retries or serves it).
+
+Those rows are the URL imports in flight: an owner may have URL_IMPORTS_IN_FLIGHT_MAX of them and a
+client address URL_IMPORTS_IN_FLIGHT_PER_ADDRESS_MAX (``options["address_key"]``, an HMAC of the address
+bucket); past either cap the request is a 429 with Retry-After and nothing is created. Counted from the
+database, so a job that ends in any way (downloaded, failed, cancelled, reaped as stale) frees its slot.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ from pathlib import Path
 from celery import current_app
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.abuse import UNKNOWN as UNKNOWN_ADDRESS
+from accounts.abuse import address_hash
 from accounts.owners import Owner
 from anclora.core.errors import ApplicationError
 from conversions import services as conversion_services
@@ -72,10 +79,56 @@ def url_import_request(*, owner: Owner, source_url: str, target_format: str, qua
     except FetchError as exc:
         raise ApplicationError(exc.message, code=exc.code, details={"source_url": [exc.message]}) from exc
     name = storage_services.safe_filename(filename_from(source_url, None))
+    address_key = _address_key(owner)
     return _import_job_create(owner=owner, name=name, target=target, quality=quality, webhook_url=webhook_url,
                               options={"source_url": source_url, "use_credit": bool(use_credit),
-                                       "transaction_id": str(transaction_id) if transaction_id else None},
-                              requested=requested)
+                                       "transaction_id": str(transaction_id) if transaction_id else None,
+                                       **({"address_key": address_key} if address_key else {})},
+                              requested=requested, in_flight_check=True)
+
+
+def _address_key(owner: Owner) -> str | None:
+    """The owner's client address as counted for imports in flight: an HMAC, never the address itself."""
+    if not owner.address or owner.address == UNKNOWN_ADDRESS:
+        return None
+    return address_hash(owner.address, "url-import")[:32]
+
+
+def url_imports_in_flight(*, owner: Owner | None = None, address_key: str | None = None) -> int:
+    """URL imports not yet downloaded (pending, fetching) of an owner or of a client address."""
+    rows = Conversion.objects.filter(status=Conversion.Status.PENDING, options__import=FETCHING,
+                                     options__has_key="source_url")
+    rows = rows.filter(owner.filter()) if owner is not None else rows.filter(options__address_key=address_key)
+    return rows.count()
+
+
+def _serialise(key: str) -> None:
+    """Until the end of the transaction, one request at a time per key (PostgreSQL advisory lock; SQLite
+    opens write transactions IMMEDIATE, so they already run one at a time)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+
+
+def _in_flight_check(*, owner: Owner, address_key: str | None) -> None:
+    """429 (with Retry-After) when the owner, or the client address, already has its cap of imports
+    downloading. Runs in the transaction that inserts the job, under a lock per owner and per address
+    (always taken in that order), so parallel requests cannot all pass."""
+    owner_key = f"user:{owner.user.pk}" if owner.user else f"session:{owner.session.pk}"
+    _serialise(f"url-import:{owner_key}")
+    if address_key:
+        _serialise(f"url-import:address:{address_key}")
+    limit, per_address = settings.URL_IMPORTS_IN_FLIGHT_MAX, settings.URL_IMPORTS_IN_FLIGHT_PER_ADDRESS_MAX
+    over = url_imports_in_flight(owner=owner) >= limit
+    if not over and address_key:
+        over = url_imports_in_flight(address_key=address_key) >= per_address
+        limit = per_address
+    if over:
+        retry_after = max(1, min(settings.URL_IMPORT_TIMEOUT, 30))
+        message = _("Ya hay %(n)d importaciones desde URL en curso; espera a que terminen e inténtalo de nuevo "
+                    "en %(s)d segundos.") % {"n": limit, "s": retry_after}
+        raise ApplicationError(message, code="too_many_imports", status=429,
+                               details={"retry_after": retry_after, "source_url": [message]})
 
 
 def stored_upload_import_request(*, owner: Owner, upload, target_format: str, quality: str = "standard",
@@ -95,12 +148,15 @@ def stored_upload_import_request(*, owner: Owner, upload, target_format: str, qu
 
 
 def _import_job_create(*, owner: Owner, name: str, target: str, quality: str, webhook_url: str,
-                       options: dict, requested: dict) -> list[Conversion]:
-    """``options``: the job's import bookkeeping; ``requested``: the per-pair options as asked."""
+                       options: dict, requested: dict, in_flight_check: bool = False) -> list[Conversion]:
+    """``options``: the job's import bookkeeping; ``requested``: the per-pair options as asked;
+    ``in_flight_check``: the caps on URL imports in flight (429 past them, nothing created)."""
     if requested:
         options = {**options, "requested_options": requested}
     now = timezone.now()
     with transaction.atomic():
+        if in_flight_check:
+            _in_flight_check(owner=owner, address_key=options.get("address_key"))
         placeholder = StoredFile.objects.create(
             **owner.fields(), kind=StoredFile.Kind.ORIGINAL, storage_name=f"url-import/{uuid.uuid4().hex}",
             original_filename=name, file_format="", size=0, content_type="", checksum="",

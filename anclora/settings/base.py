@@ -400,6 +400,10 @@ CELERY_TASK_ROUTES = {
 }
 # A webhook attempt's total deadline (name lookup, connect, TLS, request, answer), webhooks/transport.py.
 WEBHOOK_DELIVERY_TIMEOUT = env.float("WEBHOOK_DELIVERY_TIMEOUT", default=10.0)
+# URL imports not yet downloaded (uploads/imports.py), per owner and per client address: past a cap
+# POST /api/conversion/convert answers 429 with Retry-After and creates nothing.
+URL_IMPORTS_IN_FLIGHT_MAX = env.int("URL_IMPORTS_IN_FLIGHT_MAX", default=3)
+URL_IMPORTS_IN_FLIGHT_PER_ADDRESS_MAX = env.int("URL_IMPORTS_IN_FLIGHT_PER_ADDRESS_MAX", default=6)
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 HEALTH_BROKER_TIMEOUT = env.float("HEALTH_BROKER_TIMEOUT", default=2.0)
 
