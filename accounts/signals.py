@@ -25,7 +25,10 @@ def remember_credentials_change(sender, instance: User, raw=False, update_fields
     before = User.objects.filter(pk=instance.pk).values("password", "is_active").first()
     if before is None:
         return
-    instance._password_changed = before["password"] != instance.password
+    # Django's check_password() upgrades an outdated hash with save(update_fields=["password"]) and
+    # clears _password: the same password, so no session ends (set_password() leaves _password set).
+    rehash = update_fields is not None and set(update_fields) == {"password"} and instance._password is None
+    instance._password_changed = before["password"] != instance.password and not rehash
     instance._refresh_tokens_revoke = (
         instance._password_changed or (before["is_active"] and not instance.is_active)
     )

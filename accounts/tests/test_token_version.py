@@ -171,3 +171,15 @@ def test_other_writes_of_the_user_row_do_not_revoke_and_stale_copies_do_not_revi
     stale.first_name = "Stale"
     stale.save()  # a full save of the old copy: must not write the old version back
     assert me(tokens["access_token"]).status_code == 401
+
+
+def test_a_hash_upgrade_at_login_is_not_a_password_change(make_user, settings):
+    md5 = "django.contrib.auth.hashers.MD5PasswordHasher"
+    settings.PASSWORD_HASHERS = [md5]
+    user = make_user(email="gus@example.com")
+    tokens = login(user.email, PASSWORD)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher", md5]
+    login(user.email, PASSWORD)  # check_password() upgrades the stored hash to PBKDF2
+    assert User.objects.get(pk=user.pk).password.startswith("pbkdf2_sha256$")
+    assert me(tokens["access_token"]).status_code == 200
+    assert refresh(tokens["refresh_token"]).status_code == 200
