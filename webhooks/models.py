@@ -75,6 +75,9 @@ class WebhookDelivery(BaseModel):
     # Pending: when the next attempt is due (also the lease of an attempt in flight).
     next_attempt_at = models.DateTimeField(_("próximo intento"), null=True, blank=True)
     last_attempt_at = models.DateTimeField(_("último intento"), null=True, blank=True)
+    # An attempt in flight: until when its worker holds it (cleared once the attempt is recorded; a worker
+    # that dies leaves it to expire). Counted per owner against WEBHOOK_DELIVERIES_IN_FLIGHT_MAX.
+    leased_until = models.DateTimeField(_("en curso hasta"), null=True, blank=True)
     last_response_code = models.PositiveSmallIntegerField(_("último código de respuesta"), null=True, blank=True)
     last_error = models.CharField(_("último error"), max_length=300, blank=True)
     delivered_at = models.DateTimeField(_("entregado el"), null=True, blank=True)

@@ -11,8 +11,8 @@ from datetime import timedelta
 from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -197,11 +197,39 @@ def _enqueue(delivery_id, countdown: float = 0) -> None:
         args=[str(delivery_id)], countdown=countdown)
 
 
-def _claim(delivery_id, now) -> bool:
-    """Take one due attempt: an UPDATE that only one worker can win (a duplicate task does nothing)."""
-    return bool(WebhookDelivery.objects.filter(
-        pk=delivery_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now,
-    ).update(attempts=F("attempts") + 1, next_attempt_at=now + ATTEMPT_LEASE, last_attempt_at=now))
+def _serialise(key: str) -> None:
+    """One claim at a time per key until the end of the transaction (a PostgreSQL advisory lock; SQLite
+    opens write transactions IMMEDIATE, so they already run one at a time)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+
+
+@transaction.atomic
+def _claim(delivery_id, now) -> str:
+    """Take one due attempt: an UPDATE that only one worker can win (a duplicate task does nothing).
+    "claimed"; "not_due"; or "waiting" when the owner already has WEBHOOK_DELIVERIES_IN_FLIGHT_MAX
+    attempts in flight: then the delivery is due again in WEBHOOK_DELIVERY_WAIT_SECONDS (not an attempt)."""
+    due = WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING,
+                                         next_attempt_at__lte=now)
+    owner = due.values("user_id", "session_id").first()
+    if owner is None:
+        return "not_due"
+    if owner["user_id"]:
+        mine, key = Q(user_id=owner["user_id"]), f"user:{owner['user_id']}"
+    else:
+        mine, key = Q(session_id=owner["session_id"], user__isnull=True), f"session:{owner['session_id']}"
+    _serialise(f"webhook-deliveries:{key}")  # the count and the claim below are one step per owner
+    in_flight = WebhookDelivery.objects.filter(mine, status=WebhookDelivery.Status.PENDING,
+                                               leased_until__gt=now).count()
+    if in_flight >= settings.WEBHOOK_DELIVERIES_IN_FLIGHT_MAX:
+        wait = settings.WEBHOOK_DELIVERY_WAIT_SECONDS
+        if due.update(next_attempt_at=now + timedelta(seconds=wait)):
+            transaction.on_commit(lambda: _enqueue(delivery_id, countdown=wait), robust=True)  # or the beat sweep
+        return "waiting"
+    claimed = due.update(attempts=F("attempts") + 1, next_attempt_at=now + ATTEMPT_LEASE, last_attempt_at=now,
+                         leased_until=now + ATTEMPT_LEASE)
+    return "claimed" if claimed else "not_due"
 
 
 def _owner_secret(delivery: WebhookDelivery) -> str:
@@ -210,10 +238,12 @@ def _owner_secret(delivery: WebhookDelivery) -> str:
 
 
 def webhook_delivery_attempt(*, delivery_id) -> str:
-    """One attempt if the delivery is due: sign, POST, record; schedule the next one or give up."""
+    """One attempt if the delivery is due and its owner has a free slot: sign, POST, record; schedule the
+    next one or give up. Returns the delivery's status, or "not_due" / "waiting"."""
     now = timezone.now()
-    if not _claim(delivery_id, now):
-        return "not_due"
+    claim = _claim(delivery_id, now)
+    if claim != "claimed":
+        return claim
     delivery = WebhookDelivery.objects.select_related("endpoint", "user", "session").filter(pk=delivery_id).first()
     if delivery is None:  # its endpoint or owner was deleted meanwhile
         return "gone"
@@ -239,7 +269,7 @@ def webhook_delivery_attempt(*, delivery_id) -> str:
 
 def _attempt_record(delivery: WebhookDelivery, *, code: int | None, error: str) -> str:
     now = timezone.now()
-    fields = {"last_response_code": code, "last_error": error[:300]}
+    fields = {"last_response_code": code, "last_error": error[:300], "leased_until": None}
     if not error:
         fields.update(status=WebhookDelivery.Status.SUCCEEDED, next_attempt_at=None, delivered_at=now)
     elif delivery.attempts >= MAX_ATTEMPTS or error == "endpoint disabled":

@@ -404,6 +404,10 @@ WEBHOOK_DELIVERY_TIMEOUT = env.float("WEBHOOK_DELIVERY_TIMEOUT", default=10.0)
 # POST /api/conversion/convert answers 429 with Retry-After and creates nothing.
 URL_IMPORTS_IN_FLIGHT_MAX = env.int("URL_IMPORTS_IN_FLIGHT_MAX", default=3)
 URL_IMPORTS_IN_FLIGHT_PER_ADDRESS_MAX = env.int("URL_IMPORTS_IN_FLIGHT_PER_ADDRESS_MAX", default=6)
+# Webhook attempts under way per owner (webhooks/services.py): past the cap a due delivery waits
+# WEBHOOK_DELIVERY_WAIT_SECONDS (not counted as an attempt) instead of taking another remote worker.
+WEBHOOK_DELIVERIES_IN_FLIGHT_MAX = env.int("WEBHOOK_DELIVERIES_IN_FLIGHT_MAX", default=4)
+WEBHOOK_DELIVERY_WAIT_SECONDS = env.int("WEBHOOK_DELIVERY_WAIT_SECONDS", default=5)
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 HEALTH_BROKER_TIMEOUT = env.float("HEALTH_BROKER_TIMEOUT", default=2.0)
 

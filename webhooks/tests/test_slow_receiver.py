@@ -6,6 +6,8 @@ retried later like any other failure.
 """
 
 import time
+import uuid
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -28,7 +30,7 @@ def _short_deadline(settings):
 
 
 def _delivery(user, url) -> WebhookDelivery:
-    event = {"id": "0b6f0d59-62a4-4f7e-9d0e-8d1b1e6f7a10", "type": "conversion.completed", "created": 1, "data": {}}
+    event = {"id": str(uuid.uuid4()), "type": "conversion.completed", "created": 1, "data": {}}
     return WebhookDelivery.objects.create(user=user, url=url, event_type=event["type"], event_id=event["id"],
                                           payload=event, next_attempt_at=timezone.now())
 
@@ -69,4 +71,77 @@ def test_trickled_answer_body_ends_at_the_total_deadline(make_user):
 def test_a_prompt_receiver_still_succeeds(make_user):
     with TrickleServer(head=http_head(Content_Length="2"), body=b"ok") as receiver:
         delivery = _delivery(make_user(), receiver.url("/hook"))
+        assert services.webhook_delivery_attempt(delivery_id=delivery.pk) == "succeeded"
+
+
+# --- deliveries in flight per owner -------------------------------------------------------------------
+@pytest.fixture
+def enqueued(monkeypatch):
+    """(delivery id, countdown) of every delivery task enqueued (none is run)."""
+    sent = []
+    monkeypatch.setattr(services, "_enqueue", lambda delivery_id, countdown=0: sent.append((delivery_id, countdown)))
+    return sent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_past_the_owners_in_flight_cap_a_delivery_waits_instead_of_taking_a_worker(make_user, settings, enqueued):
+    """One receiver that holds the connection; the owner's cap is 1: a second due delivery of that owner is
+    put back (no attempt spent, due again shortly), another owner's delivery goes out meanwhile."""
+    import threading
+
+    settings.WEBHOOK_DELIVERIES_IN_FLIGHT_MAX = 1
+    settings.WEBHOOK_DELIVERY_WAIT_SECONDS = 7
+    settings.WEBHOOK_DELIVERY_TIMEOUT = 30  # the held attempt ends when released, not by its deadline
+    release = threading.Event()
+    owner, other = make_user(), make_user()
+    with TrickleServer(head=http_head(Content_Length="2"), body=b"ok", release=release) as held, \
+            TrickleServer(head=http_head(Content_Length="2"), body=b"ok") as prompt:
+        first = _delivery(owner, held.url("/hook"))
+        second = _delivery(owner, prompt.url("/hook"))
+        others = _delivery(other, prompt.url("/hook"))
+        results = {}
+
+        def attempt_first():
+            from django.db import connection
+
+            try:
+                results["first"] = services.webhook_delivery_attempt(delivery_id=first.pk)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=attempt_first)
+        thread.start()
+        try:
+            assert held.request_seen.wait(10), "the first attempt never reached the receiver"
+            before = timezone.now()
+            assert services.webhook_delivery_attempt(delivery_id=second.pk) == "waiting"
+            second.refresh_from_db()
+            assert second.attempts == 0 and second.status == "pending" and second.leased_until is None
+            assert second.next_attempt_at >= before + timedelta(seconds=7)
+            assert enqueued == [(second.pk, 7)]  # due again shortly, not dropped
+            assert prompt.request_seen.is_set() is False
+            assert services.webhook_delivery_attempt(delivery_id=others.pk) == "succeeded"  # another owner
+        finally:
+            release.set()
+            thread.join(30)
+    assert results["first"] == "succeeded"
+    first.refresh_from_db()
+    assert first.leased_until is None  # the slot is free again
+    WebhookDelivery.objects.filter(pk=second.pk).update(next_attempt_at=timezone.now())  # its wait is over
+    with TrickleServer(head=http_head(Content_Length="2"), body=b"ok") as receiver:
+        WebhookDelivery.objects.filter(pk=second.pk).update(url=receiver.url("/hook"))
+        assert services.webhook_delivery_attempt(delivery_id=second.pk) == "succeeded"
+    second.refresh_from_db()
+    assert second.attempts == 1
+
+
+def test_a_lease_left_by_a_dead_worker_does_not_hold_a_slot(make_user, settings):
+    settings.WEBHOOK_DELIVERIES_IN_FLIGHT_MAX = 1
+    owner = make_user()
+    with TrickleServer(head=http_head(Content_Length="2"), body=b"ok") as receiver:
+        stale = _delivery(owner, receiver.url("/hook"))
+        WebhookDelivery.objects.filter(pk=stale.pk).update(
+            leased_until=timezone.now() - timedelta(seconds=1),
+            next_attempt_at=timezone.now() + timedelta(hours=1))
+        delivery = _delivery(owner, receiver.url("/hook"))
         assert services.webhook_delivery_attempt(delivery_id=delivery.pk) == "succeeded"

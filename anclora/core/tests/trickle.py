@@ -1,7 +1,8 @@
 """A real HTTP server (raw sockets, a thread per connection) that answers slowly on purpose.
 
 It reads the request head (and the body its Content-Length announces), then sends ``head`` and
-``body``: each at once, or one byte every ``interval`` seconds (``trickle_head`` / ``trickle_body``).
+``body``: each at once, or one byte every ``interval`` seconds (``trickle_head`` / ``trickle_body``),
+after ``release`` is set when one is given (a receiver that holds the connection).
 A peer that hangs up ends the trickle. The pacing is the behaviour under test (a slow server), not a
 synchronisation: tests wait for events (``request_seen``) and measure against a configured deadline.
 """
@@ -16,8 +17,10 @@ import threading
 
 class TrickleServer:
     def __init__(self, *, head: bytes, body: bytes = b"", trickle_head: bool = False, trickle_body: bool = False,
-                 interval: float = 0.05, tls: ssl.SSLContext | None = None):
+                 interval: float = 0.05, tls: ssl.SSLContext | None = None,
+                 release: threading.Event | None = None):
         self.head, self.body = head, body
+        self.release = release  # when given, every answer waits until it is set (a receiver that hangs)
         self.trickle_head, self.trickle_body, self.interval = trickle_head, trickle_body, interval
         self.tls = tls
         self.request_seen = threading.Event()  # a complete request head arrived
@@ -99,6 +102,10 @@ class TrickleServer:
             if self.tls is not None:
                 conn = self.tls.wrap_socket(conn, server_side=True)
             self._read_request(conn)
+            if self.release is not None:
+                while not self.release.wait(0.05):
+                    if self._stop.is_set():
+                        return
             if self._send(conn, self.head, self.trickle_head) and self._send(conn, self.body, self.trickle_body):
                 self.finished.set()
         except OSError:  # the client gave up (reset, broken pipe) or the server is stopping
