@@ -149,7 +149,8 @@ class Worker:
 
 @pytest.fixture
 def workers(shared_db, broker, settings, tmp_path):
-    """start(concurrency=1) -> a running `celery worker` on the test database and broker."""
+    """start(concurrency=1, queues="priority,default", extra_env=None) -> a running `celery worker` on the
+    test database and broker."""
     started: list[Worker] = []
     job_tmp = tmp_path / f"worker-tmp-{uuid.uuid4().hex[:8]}"
     job_tmp.mkdir()
@@ -168,15 +169,16 @@ def workers(shared_db, broker, settings, tmp_path):
         "PYTHONUNBUFFERED": "1",
     })
 
-    def start(concurrency: int = 1, ready_timeout: float = 45) -> Worker:
+    def start(concurrency: int = 1, ready_timeout: float = 45, queues: str = "priority,default",
+              extra_env: dict[str, str] | None = None) -> Worker:
         name = f"itest{len(started)}-{uuid.uuid4().hex[:6]}@%h"
         log = tmp_path / f"worker{len(started)}.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen(
-                [str(CELERY), "-A", "anclora", "worker", "-Q", "priority,default",
+                [str(CELERY), "-A", "anclora", "worker", "-Q", queues,
                  "--concurrency", str(concurrency), "--pool", "prefork", "--loglevel", "INFO",
                  "--hostname", name, "--without-gossip", "--without-mingle"],
-                cwd=BASE_DIR, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                cwd=BASE_DIR, env={**env, **(extra_env or {})}, stdin=subprocess.DEVNULL, stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )
         worker = Worker(proc, log, name)
