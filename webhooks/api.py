@@ -21,8 +21,9 @@ SIGNATURE_DOC = """Every event is a `POST` with a JSON body and the headers `Anc
 `Anclora-Signature: t=<unix seconds>,v1=<hex>`, where `v1` is HMAC-SHA256 of `"<t>.<raw body>"` keyed with your
 signing secret (`whsec_…`, the whole string; `GET /api/webhooks/secret`). Check the HMAC in constant time and
 that `t` is within 5 minutes of now (README, "Integrate" → "Webhooks", has a Python and an openssl example).
-Any 2xx within 8 s is success; anything else (redirects included: they are never followed) is tried again,
-6 attempts in about an hour (after 30 s, 2 min, 5 min, 15 min, 30 min). Destinations must be public addresses.
+Any 2xx within 10 s for the whole attempt (WEBHOOK_DELIVERY_TIMEOUT) is success; anything else (redirects
+included: they are never followed) is tried again, 6 attempts in about an hour (after 30 s, 2 min, 5 min, 15 min,
+30 min). Destinations must be public addresses.
 Events: `conversion.completed`, `conversion.failed` (also for a cancelled job, status `cancelled`) and
 `batch.completed` (every job of a batch ended; registered endpoints only). The per-request `webhook_url` of
 `POST /api/conversion/convert` receives the conversion events, signed the same way with the caller's secret
