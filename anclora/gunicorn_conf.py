@@ -1,4 +1,7 @@
-"""gunicorn configuration: the server's own error pages are JSON, in the app's error shape.
+"""gunicorn configuration: a worker that ends slow clients, and the server's own error pages as JSON.
+
+The worker class is ``anclora.web_worker.DeadlineThreadWorker`` (gthread with deadlines for the
+headers and a minimum body data rate), WEB_THREADS threads per process.
 
 gunicorn answers a request it cannot parse (request line too long, too many or too large header
 fields, an invalid header, a bad chunked body…) itself, before Django sees it, with an HTML page
@@ -24,6 +27,10 @@ def gettext_noop(message: str) -> str:
     """Marks a message for makemessages (the English translation lives in locale/en)."""
     return message
 
+
+# Threads with deadlines on what a client sends (headers, body rate): anclora/web_worker.py.
+worker_class = "anclora.web_worker.DeadlineThreadWorker"
+threads = int(os.environ.get("WEB_THREADS", "8"))
 
 # The request limits, gunicorn's defaults made explicit (env overrides): past them 414 / 431 / 400.
 limit_request_line = int(os.environ.get("WEB_LIMIT_REQUEST_LINE", "4094"))

@@ -192,8 +192,8 @@ class Stack:
 
     def start_web(self) -> subprocess.Popen:
         if self.web_server == "gunicorn":  # the same command line as scripts/run.sh
-            proc = self.spawn("web", [str(PYTHON.with_name("gunicorn")), "anclora.wsgi:application",
-                                      "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
+            proc = self.spawn("web", [str(PYTHON.with_name("gunicorn")), "-c", "anclora/gunicorn_conf.py",
+                                      "anclora.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
                                       "--workers", str(os.cpu_count() or 2), "--threads", "8",
                                       "--timeout", "300", "--graceful-timeout", "5", "--backlog", "2048"])
         else:

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -200,9 +201,9 @@ def test_header_number_with_a_superscript_digit_is_400_on_the_wire(live_server):
 
 # --- the same under gunicorn (gthread), the server `make run` uses -----------------------------------
 
-@pytest.fixture
-def gunicorn_server(tmp_path):
-    """gunicorn gthread (1 worker, 4 threads) on the test database, with a 2 s PATCH deadline."""
+def _start_gunicorn(tmp_path, *, threads: int, env_extra: dict):
+    """gunicorn as `make run` starts it (the project's config: the deadline worker class, JSON errors), one
+    worker with ``threads`` threads, on the test database."""
     if connection.vendor != "postgresql":
         pytest.skip("the test database must be reachable from another process (PostgreSQL)")
     db = connection.settings_dict
@@ -214,20 +215,28 @@ def gunicorn_server(tmp_path):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "anclora.settings.test",
            "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
            "CONN_MAX_AGE": "0", "MEDIA_ROOT": str(tmp_path / "media"),
-           "RESUMABLE_UPLOAD_DIR": str(tmp_path / "resumable"), "RESUMABLE_UPLOAD_PATCH_DEADLINE_SECONDS": "2"}
+           "RESUMABLE_UPLOAD_DIR": str(tmp_path / "resumable"), **env_extra}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "anclora.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--worker-class", "gthread", "--workers", "1", "--threads", "4", "--timeout", "300",
+        [sys.executable, "-m", "gunicorn", "-c", "anclora/gunicorn_conf.py", "anclora.wsgi:application",
+         "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", str(threads), "--timeout", "300",
          "--log-level", "info"],
         cwd=Path(__file__).resolve().parents[2], env=env, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:  # the worker is up: requests are served from here on
+        if "Booting worker" in line:
+            break
+    else:
+        proc.wait(WAIT)
+        pytest.fail("gunicorn did not start")
+    threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep its pipe drained
+    return proc, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def gunicorn_server(tmp_path):
+    """gunicorn (1 worker, 4 threads) on the test database, with a 2 s PATCH deadline."""
+    proc, base = _start_gunicorn(tmp_path, threads=4, env_extra={"RESUMABLE_UPLOAD_PATCH_DEADLINE_SECONDS": "2"})
     try:
-        for line in proc.stderr:  # the worker is up: requests are served from here on
-            if "Booting worker" in line:
-                break
-        else:
-            pytest.fail("gunicorn did not start")
-        threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep its pipe drained
-        yield f"http://127.0.0.1:{port}", tmp_path / "resumable"
+        yield base, tmp_path / "resumable"
     finally:
         proc.terminate()
         proc.wait(WAIT)
@@ -264,3 +273,112 @@ def test_under_gunicorn_chunked_patch_is_read_and_a_trickle_ends_at_the_deadline
     assert status == 204 and headers["upload-offset"] == "5"
     status, headers, _b = _request(base, "HEAD", slow_url, headers={**TUS, "X-Session-Id": slow_session})
     assert headers["Upload-Offset"] == "5"
+
+
+# --- the web server's own deadlines (anclora/web_worker.py): slow headers, slow bodies ---------------
+
+HEADER_TIMEOUT, BODY_GRACE, BODY_MIN_RATE = 2, 1, 200
+
+
+@pytest.fixture
+def two_thread_server(tmp_path):
+    """gunicorn with 2 threads and short deadlines (the tus PATCH's own deadline out of the way)."""
+    proc, base = _start_gunicorn(tmp_path, threads=2, env_extra={
+        "WEB_HEADER_TIMEOUT": str(HEADER_TIMEOUT), "WEB_BODY_GRACE": str(BODY_GRACE),
+        "WEB_BODY_MIN_RATE": str(BODY_MIN_RATE), "RESUMABLE_UPLOAD_PATCH_DEADLINE_SECONDS": "600"})
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(WAIT)
+
+
+class Trickler(threading.Thread):
+    """Sends ``head`` and then one byte of ``tail`` every 0.2 s (the attack's model) until the server
+    closes the connection or answers; records what came back and when."""
+
+    def __init__(self, base, head: bytes, tail: bytes):
+        super().__init__(daemon=True)
+        self.sock = socket.create_connection(_address(base), timeout=WAIT)
+        self.sock.sendall(head)
+        self.tail, self.answer, self.elapsed = tail, b"", None
+        self.holding = threading.Event()
+
+    def run(self):
+        started = time.monotonic()
+        self.sock.settimeout(0.2)  # the pace of the trickle: one byte, then a look for an answer
+        try:
+            for byte in self.tail:
+                self.holding.set()
+                try:
+                    self.sock.sendall(bytes([byte]))
+                except OSError:
+                    break
+                try:
+                    data = self.sock.recv(65536)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    break
+                self.answer += data
+                if not data or b"\r\n\r\n" in self.answer:
+                    break
+        finally:
+            self.elapsed = time.monotonic() - started
+            self.sock.close()
+
+
+def test_headers_trickling_on_every_thread_are_cut_and_others_are_served(two_thread_server):
+    base = two_thread_server
+    head = b"GET /api/health HTTP/1.1\r\nHost: localhost\r\n"
+    slow = [Trickler(base, head, b"X-Slow: " + b"a" * 400) for _ in range(2)]  # > 80 s at 5 bytes a second
+    for trickler in slow:
+        trickler.start()
+    for trickler in slow:
+        trickler.holding.wait(WAIT)
+    # Both threads are held by a request whose headers never end; this one waits for a thread.
+    status, _headers, _body = _request(base, "GET", "/api/conversion/supported-formats")
+    assert status == 200
+    for trickler in slow:
+        trickler.join(WAIT)
+        assert not trickler.is_alive()
+        assert trickler.elapsed < HEADER_TIMEOUT + 5, trickler.elapsed  # cut at the header deadline
+        assert trickler.answer == b""  # no request was ever read: the connection is just closed
+
+
+def test_a_body_below_the_minimum_rate_is_cut_keeping_what_arrived(two_thread_server):
+    base = two_thread_server
+    uploads = [_create(base, 1000) for _ in range(2)]
+    slow = [Trickler(base, _patch_head(url, session, 0, length=1000), b"z" * 1000) for url, session in uploads]
+    for trickler in slow:
+        trickler.start()
+    for trickler in slow:
+        trickler.holding.wait(WAIT)
+    status, _headers, _body = _request(base, "GET", "/api/conversion/supported-formats")
+    assert status == 200
+    for (url, session), trickler in zip(uploads, slow, strict=True):
+        trickler.join(WAIT)
+        assert not trickler.is_alive()
+        # 5 bytes a second is below 200: cut after the grace, answered with what arrived
+        assert trickler.elapsed < BODY_GRACE + 6, trickler.elapsed
+        assert trickler.answer.startswith(b"HTTP/1.1 204"), trickler.answer[:200]
+        status, headers, _b = _request(base, "HEAD", url, headers={**TUS, "X-Session-Id": session})
+        kept = int(headers["Upload-Offset"])
+        assert 0 < kept < 1000 and f"upload-offset: {kept}".encode() in trickler.answer.lower()
+
+
+def test_a_body_at_a_sound_rate_is_not_cut(two_thread_server):
+    base = two_thread_server
+    url, session = _create(base, 4000)
+    sock = socket.create_connection(_address(base), timeout=WAIT)
+    try:
+        sock.sendall(_patch_head(url, session, 0, length=4000))
+        started = time.monotonic()
+        for _ in range(16):  # 250 bytes every 0.5 s: 500 bytes a second, over the 200 asked for, for 8 s
+            sock.sendall(b"y" * 250)
+            time.sleep(0.5)  # the client's pace (the load model), not synchronisation
+        status, headers, body = _read_response(sock)
+    finally:
+        sock.close()
+    assert time.monotonic() - started > BODY_GRACE + 2  # it ran well past the grace
+    assert status == 204 and headers["upload-offset"] == "4000", body
