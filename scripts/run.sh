@@ -65,9 +65,10 @@ core+=($!)
 # TERM/INT stop it after at most 5 s of finishing requests in flight.
 CORES="$(nproc 2>/dev/null || echo 2)"
 echo "Anclora Converter: http://127.0.0.1:${PORT}/  (API docs: /api/docs/, admin: /admin/)"
-# -c: gunicorn's own error pages (malformed request, too-long line, too-large headers) as JSON.
+# -c: the worker class that ends slow clients (anclora/web_worker.py) and gunicorn's own error pages
+# (malformed request, too-long line, too-large headers) as JSON.
 .venv/bin/gunicorn -c anclora/gunicorn_conf.py anclora.wsgi:application --bind "127.0.0.1:${PORT}" \
-  --worker-class gthread --workers "${WEB_WORKERS:-$CORES}" --threads "${WEB_THREADS:-8}" \
+  --workers "${WEB_WORKERS:-$CORES}" --threads "${WEB_THREADS:-8}" \
   --timeout 300 --graceful-timeout 5 --backlog 2048 --access-logfile - --log-level warning &
 pids+=($!)
 core+=($!)
