@@ -136,6 +136,11 @@ def test_nginx_passes_uploads_as_large_as_the_app_accepts_and_waits_for_conversi
     assert int(directives["client_max_body_size"].rstrip("m")) >= settings.MAX_UPLOAD_MB
     assert int(directives["proxy_read_timeout"].rstrip("s")) >= 300
     assert directives["proxy_request_buffering"] == "off"
+    # slow clients: headers within a bound, a body that stops is dropped, connections per address capped
+    assert int(directives["client_header_timeout"].rstrip("s")) <= 30
+    assert int(directives["client_body_timeout"].rstrip("s")) <= 60
+    zone = directives["limit_conn_zone"].split("zone=")[1].split(":")[0]
+    assert directives["limit_conn"].split()[0] == zone and directives["limit_conn_status"] == "429"
     headers = re.findall(r"proxy_set_header\s+(\S+)", (ROOT / "deploy/nginx.conf").read_text())
     assert "X-Forwarded-Proto" in headers  # what SECURE_PROXY_SSL_HEADER reads
 
