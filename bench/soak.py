@@ -147,6 +147,17 @@ def slow_tus_client(stack: Stack, rec: Recorder, deadline: float, rng: random.Ra
             rec.add("slow_tus_patch", 0, 0.0)
         except OSError as exc:
             rec.error("slow_tus_patch", exc)
+        conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=60)
+        try:  # the client gives up (tus termination), or the open-upload caps would refuse the next ones
+            conn.request("DELETE", created["upload_url"], headers={
+                "Tus-Resumable": "1.0.0", "X-Session-Id": created["session_id"]})
+            resp = conn.getresponse()
+            resp.read()
+            rec.add("slow_tus_delete", resp.status, 0.0)
+        except (OSError, http.client.HTTPException) as exc:
+            rec.error("slow_tus_delete", exc)
+        finally:
+            conn.close()
 
 
 def slow_import_client(stack: Stack, rec: Recorder, deadline: float, rng: random.Random, source: str) -> None:
