@@ -111,6 +111,17 @@ def _check_requested_output(upload: Upload, source: str, target: str, params: di
                                details={"options": {name: [message] for name in names}}) from exc
 
 
+def conversion_source_check(*, upload: Upload, target: str, quality: str, max_bytes: int,
+                            options: dict | None) -> tuple[str, dict]:
+    """What a source that arrived after the job was created (a URL import, a finished S3 upload) must pass,
+    as a file sent with the request does: its format from the content (413/415/400), the pair's own option
+    schema, and the caps on the output those options ask for. Returns (source format, the pair's options)."""
+    source = _inspect(upload, target, max_bytes)
+    params = conversion_options_validate(source=source, target=target, options=options)
+    _check_requested_output(upload, source, target, params, quality)
+    return source, params
+
+
 def _inspect(upload: Upload, target: str, max_bytes: int) -> str:
     """The source format from the content; raises 413/415/400 ApplicationErrors."""
     _check_size(upload.size, max_bytes, upload.name)

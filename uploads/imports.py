@@ -234,10 +234,11 @@ def _execute(conversion, address) -> str:
                 fetched = fetch_to_file(options["source_url"], destination, max_bytes=max_bytes)
                 name, size = storage_services.safe_filename(fetched.filename), fetched.size
             upload = conversion_services.Upload(path=destination, name=name, size=size)
-            source = conversion_services._inspect(upload, conversion.target_format, max_bytes)
-            # The pair is known now: its own option schema (a refusal fails the job, nothing consumed).
-            params = conversion_services.conversion_options_validate(
-                source=source, target=conversion.target_format, options=options.get("requested_options"))
+            # The pair is known now: its own option schema and the output caps its options ask for (a
+            # refusal fails the job, nothing consumed).
+            source, params = conversion_services.conversion_source_check(
+                upload=upload, target=conversion.target_format, quality=conversion.quality, max_bytes=max_bytes,
+                options=options.get("requested_options"))
             return _hand_over(conversion=conversion, owner=owner, upload=upload, source=source,
                               use_credit=use_credit, transaction_id=transaction_id, params=params)
         except (FetchError, ApplicationError) as exc:

@@ -355,3 +355,23 @@ def test_an_option_the_downloaded_pair_does_not_take_fails_the_job_naming_it(set
     assert conversion.status == "failed" and conversion.error_code == "invalid_option"
     assert conversion.error_message.startswith("pages: ")
     assert not StoredFile.objects.filter(is_deleted=False).exists()  # refused before anything was stored
+
+
+def test_a_download_whose_options_ask_past_the_output_cap_fails_before_any_charge(settings, server, tmp_path):
+    """A 16-page 1x1 TIFF at 8000x8000 a page (1 Gpx): the same request-time cap as an upload, once the
+    download is in; nothing stored, nothing charged."""
+    import json
+
+    from conversions.tests.test_output_caps import BIG, tiny_tiff
+
+    settings.URL_IMPORT_ALLOW_PRIVATE = True
+    base, routes = server
+    routes["/pages.tiff"] = _body(tiny_tiff(tmp_path / "pages.tiff").read_bytes(), "image/tiff")
+    client = APIClient()
+    resp = client.post("/api/conversion/convert", {"source_url": f"{base}/pages.tiff", "target_format": "pdf",
+                                                   "options": json.dumps(BIG)}, format="multipart")
+    assert resp.status_code == 202, resp.content
+    conversion = Conversion.objects.get(pk=resp.json()["conversions"][0]["id"])
+    assert conversion.status == "failed" and conversion.error_code == "output_too_large"
+    assert conversion.error_message.startswith("width, height: ") and conversion.paid_by == ""
+    assert not StoredFile.objects.filter(is_deleted=False).exists()
