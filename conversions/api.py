@@ -272,7 +272,13 @@ class ConvertApi(APIView):
     @extend_schema(request={"multipart/form-data": OpenApiRequest(
                        InputSerializer, encoding={"options": {"contentType": "application/json"}})},
                    responses={202: OutputSerializer},
-                   parameters=[IDEMPOTENCY_KEY_PARAMETER])
+                   parameters=[IDEMPOTENCY_KEY_PARAMETER],
+                   description="One source: `file` (repeatable: a batch), `upload_id` (a finished tus or S3 "
+                               "upload) or `source_url` (imported by the worker). Errors are JSON "
+                               "`{error, code, details}`: 400 naming the field or option (`output_too_large` "
+                               "when the options ask for more pixels than the caps), 402 with how to pay, 413, "
+                               "415, and 429 with Retry-After past the caps on URL imports in flight "
+                               "(`too_many_imports`) or the anonymous limits.")
     @idempotent
     def post(self, request):
         length = int(request.META.get("CONTENT_LENGTH") or 0)
