@@ -8,10 +8,13 @@ webhooks app checks the resolved address again at connect time.
 from __future__ import annotations
 
 import ipaddress
-import socket
 from urllib.parse import urlsplit
 
 from django.conf import settings
+
+from anclora.core.deadline import Deadline, resolve
+
+RESOLVE_SECONDS = 5.0
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 # IPv6 ranges that Python's ipaddress (3.11) calls global but that never name a public destination:
@@ -46,8 +49,8 @@ def webhook_url_allowed(url: str) -> bool:
         return False
     if settings.CONVERSION_WEBHOOK_ALLOW_PRIVATE:
         return True
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror:
+    try:  # inside a web request: a resolver that hangs must not hold its thread
+        infos = resolve(parts.hostname, parts.port or 443, Deadline(RESOLVE_SECONDS))
+    except (OSError, UnicodeError, ValueError):  # gaierror and TimeoutError are OSErrors
         return False
     return all(address_is_public(info[4][0]) for info in infos)

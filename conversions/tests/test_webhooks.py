@@ -66,3 +66,23 @@ def test_private_webhook_refused_at_submission(api_client, sample, receiver, pri
 def test_webhook_url_allowlist(url, settings):
     settings.CONVERSION_WEBHOOK_ALLOW_PRIVATE = False
     assert not webhook_url_allowed(url)
+
+
+def test_a_webhook_url_whose_name_never_resolves_is_refused_within_the_deadline(settings, monkeypatch):
+    """The check runs inside the web request: a resolver that hangs must not hold the request's thread."""
+    import socket
+    import threading
+    import time
+
+    from conversions import webhooks
+
+    settings.CONVERSION_WEBHOOK_ALLOW_PRIVATE = False
+    released = threading.Event()
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: released.wait(30) and [])
+    monkeypatch.setattr(webhooks, "RESOLVE_SECONDS", 0.3)
+    started = time.monotonic()
+    try:
+        assert not webhook_url_allowed("https://hangs.example/hook")
+        assert time.monotonic() - started < 5
+    finally:
+        released.set()
