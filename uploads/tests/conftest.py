@@ -5,6 +5,7 @@ import os
 
 import pytest
 from PIL import Image
+from rest_framework.test import APIClient
 
 MB = 1024 * 1024
 
@@ -18,3 +19,11 @@ def big_png():
     data = out.getvalue()
     assert 5 * MB < len(data) < 10 * MB
     return data
+
+
+@pytest.fixture
+def user_client(make_user):
+    """An API client signed in as a new user."""
+    client = APIClient()
+    client.force_authenticate(make_user())
+    return client

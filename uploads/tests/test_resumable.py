@@ -42,13 +42,6 @@ class DroppedConnection(io.BytesIO):
         return chunk
 
 
-@pytest.fixture
-def user_client(make_user):
-    client = APIClient()
-    client.force_authenticate(make_user())
-    return client
-
-
 def test_options_advertises_tus():
     resp = APIClient().options("/api/uploads/")
     assert resp.status_code == 204

@@ -2,13 +2,13 @@
 
 import fcntl
 import io
-import threading
 from pathlib import Path
 
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from anclora.core.tests.parallel import run_in_parallel
 from uploads import resumable
 from uploads.models import ResumableUpload
 
@@ -16,13 +16,6 @@ from .test_resumable import TUS, create, patch
 
 pytestmark = pytest.mark.django_db
 MB = 1024 * 1024
-
-
-@pytest.fixture
-def user_client(make_user):
-    client = APIClient()
-    client.force_authenticate(make_user())
-    return client
 
 
 def _part_files():
@@ -152,23 +145,14 @@ def test_parallel_creations_do_not_overshoot_the_cap(make_user, settings):
     settings.UNFINISHED_UPLOADS_MAX = 3
     user = make_user()
     threads_n = 12
-    barrier = threading.Barrier(threads_n)
-    statuses = []
 
     def one():
         client = APIClient()
         client.force_authenticate(user)
-        barrier.wait()
-        try:
-            statuses.append(create(client, 10).status_code)
-        finally:
-            connection.close()
+        return create(client, 10).status_code
 
-    threads = [threading.Thread(target=one) for _ in range(threads_n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses, errors = run_in_parallel(one, threads_n)
+    assert errors == []
     assert sorted(statuses) == [201] * 3 + [429] * (threads_n - 3)
     assert ResumableUpload.objects.filter(user=user).count() == 3
 

@@ -25,13 +25,6 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 MB = 1024 * 1024
 
 
-@pytest.fixture
-def user_client(make_user):
-    client = APIClient()
-    client.force_authenticate(make_user())
-    return client
-
-
 def _open_multipart_uploads(client) -> list[dict]:
     return client.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
 

@@ -171,15 +171,20 @@ def test_a_trickling_patch_ends_at_the_deadline_keeping_what_arrived(live_server
     assert Path(ResumableUpload.objects.get().path).read_bytes() == b"12345" + b"x" * 995
 
 
-def test_a_chunked_patch_on_the_dev_server_is_411_not_a_silent_204(live_server):
-    base = live_server.url
-    url, session = _create(base, 5)
+def _chunked_patch(base, url, session) -> tuple[int, dict, bytes]:
+    """PATCH of "hello" with Transfer-Encoding: chunked and no Content-Length, on a raw socket."""
     sock = socket.create_connection(_address(base), timeout=WAIT)
     try:
         sock.sendall(_patch_head(url, session, 0, chunked=True) + b"5\r\nhello\r\n0\r\n\r\n")
-        status, _headers, body = _read_response(sock)
+        return _read_response(sock)
     finally:
         sock.close()
+
+
+def test_a_chunked_patch_on_the_dev_server_is_411_not_a_silent_204(live_server):
+    base = live_server.url
+    url, session = _create(base, 5)
+    status, _headers, body = _chunked_patch(base, url, session)
     assert status == 411, body
     assert json.loads(body)["code"] == "length_required" and "Content-Length" in json.loads(body)["details"]
     assert ResumableUpload.objects.get().offset == 0
@@ -246,12 +251,7 @@ def test_under_gunicorn_chunked_patch_is_read_and_a_trickle_ends_at_the_deadline
     base, directory = gunicorn_server
     # gunicorn decodes a chunked body and marks its end (wsgi.input_terminated): the bytes are kept.
     url, session = _create(base, 10)
-    sock = socket.create_connection(_address(base), timeout=WAIT)
-    try:
-        sock.sendall(_patch_head(url, session, 0, chunked=True) + b"5\r\nhello\r\n0\r\n\r\n")
-        status, headers, body = _read_response(sock)
-    finally:
-        sock.close()
+    status, headers, body = _chunked_patch(base, url, session)
     assert status == 204 and headers["upload-offset"] == "5", body
     upload_id = url.rstrip("/").rsplit("/", 1)[1]
     assert (directory / f"{upload_id.replace('-', '')}.part").read_bytes() == b"hello"
