@@ -83,6 +83,9 @@ def pct(values: list[float], p: float) -> float:
 
 
 class User(threading.Thread):
+    ACTIONS = ACTIONS  # action -> weight
+    UPLOADS = {"upload_image": ("photo.png", "png", "jpg"), "upload_document": ("letter.docx", "docx", "pdf")}
+
     def __init__(self, stack: Stack, samples: dict[str, bytes], rec: Recorder, deadline: float,
                  seed: int) -> None:
         super().__init__(daemon=True)
@@ -165,11 +168,10 @@ class User(threading.Thread):
     def run(self) -> None:
         time.sleep(self.rng.uniform(0, THINK[1]))  # users arrive spread over the first seconds
         while time.monotonic() < self.deadline:
-            action = self.rng.choices(list(ACTIONS), weights=list(ACTIONS.values()))[0]
-            if action == "upload_image":
-                self.upload(action, "photo.png", self.samples["png"], "jpg")
-            elif action == "upload_document":
-                self.upload(action, "letter.docx", self.samples["docx"], "pdf")
+            action = self.rng.choices(list(self.ACTIONS), weights=list(self.ACTIONS.values()))[0]
+            if action in self.UPLOADS:
+                name, sample, target = self.UPLOADS[action]
+                self.upload(action, name, self.samples[sample], target)
             else:
                 getattr(self, action)()
             time.sleep(self.rng.uniform(*THINK))  # think time: the load model, not synchronisation

@@ -76,22 +76,7 @@ class SoakUser(User):
 
     ACTIONS = {"upload_image": 20, "upload_document": 5, "upload_audio": 4, "upload_video": 2, "status": 34,
                "download": 15, "estimate": 20}
-
-    def run(self) -> None:
-        time.sleep(self.rng.uniform(0, 3.0))
-        while time.monotonic() < self.deadline:
-            action = self.rng.choices(list(self.ACTIONS), weights=list(self.ACTIONS.values()))[0]
-            if action == "upload_image":
-                self.upload(action, "photo.png", self.samples["png"], "jpg")
-            elif action == "upload_document":
-                self.upload(action, "letter.docx", self.samples["docx"], "pdf")
-            elif action == "upload_audio":
-                self.upload(action, "clip.wav", self.samples["wav"], "mp3")
-            elif action == "upload_video":
-                self.upload(action, "clip.mp4", self.samples["mp4"], "webm")
-            else:
-                getattr(self, action)()
-            time.sleep(self.rng.uniform(1.0, 3.0))  # think time: the load model
+    UPLOADS = {**User.UPLOADS, "upload_audio": ("clip.wav", "wav", "mp3"), "upload_video": ("clip.mp4", "mp4", "webm")}
 
 
 class TricklingSource(BaseHTTPRequestHandler):
