@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from conversions.catalog import canonical, category_of
+from conversions.detection import detect_format
 from conversions.models import Conversion
 
 CORPUS = Path(os.environ.get("ANCLORA_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
@@ -27,13 +28,29 @@ TARGET_BY_CATEGORY = {"image": "png", "document": "pdf", "audio": "wav", "video"
 ALT_TARGET = {"png": "jpg", "pdf": "txt", "wav": "mp3", "mp4": "avi"}
 
 
+# Files the corpus gained for the third stage whose format we cannot read yet: each fails cleanly today
+# (a failed job with a message); strict, so the day it converts this list must lose it.
+NOT_YET = {
+    "images/tinydng_colorchart.dng": "camera RAW (a CFA DNG) needs a RAW decoder (rawpy): issue 21",
+}
+# Codes of a refusal that names the protection (a password-protected input given without its password).
+PROTECTED_CODES = {"encrypted_pdf", "encrypted_document", "encrypted_archive", "password_required"}
+
+
 def _rows():
     if not MANIFEST.exists():
         return [pytest.param(None, marks=pytest.mark.skip(
             reason=f"CORPUS FOLDER ABSENT: {CORPUS} — the real-world file tests did not run"))]
     with open(MANIFEST, newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
-    return [pytest.param(row, id=row["path"]) for row in rows]
+    return [pytest.param(row, id=row["path"], marks=[pytest.mark.xfail(reason=NOT_YET[row["path"]], strict=True)]
+                         if row["path"] in NOT_YET else []) for row in rows]
+
+
+def _protected(row) -> bool:
+    """The MANIFEST says the file needs a password (its notes, in the last column)."""
+    notes = " ".join(str(value) for value in row.values()).lower()
+    return "password" in notes or "encrypted" in notes
 
 
 pytestmark = [pytest.mark.corpus, pytest.mark.django_db(transaction=True)]
@@ -64,15 +81,20 @@ def test_corpus_file_converts_or_is_refused_cleanly(row):
     print(f"CORPUS {row['path']} -> {target}: {outcome}")
 
     broken = row["path"].startswith("broken/") and row["path"] not in VALID_DESPITE_FOLDER
+    # A name outside the catalogue (.docm, .xlsm, .ppsx, .dotx, .apng …) is judged by its content: a macro
+    # Word file is a DOCX to convert (macros never run), an APNG a PNG.
+    by_content = claimed or canonical(detect_format(path, path.name) or "")
     if broken:
         assert outcome != "completed", "a broken file must be refused or fail with a message"
-    elif claimed is None:
+    elif _protected(row):
+        assert outcome != "completed", "a protected file given without its password cannot convert"
+        code = body["code"] if resp.status_code != 202 else conversion.error_code
+        assert code in PROTECTED_CODES, f"the refusal names the protection, not {code}"
+    elif by_content is None:
         assert resp.status_code in (400, 415), "a format outside the catalogue is refused up front"
     else:
-        assert outcome == "completed", f"an intact {claimed} must convert to {target}"
+        assert outcome == "completed", f"an intact {by_content} must convert to {target}"
         from django.core.files.storage import default_storage
-
-        from conversions.detection import detect_format
 
         output = Conversion.objects.select_related("output").get(pk=resp.json()["conversions"][0]["id"]).output
         local = Path(default_storage.path(output.storage_name))
