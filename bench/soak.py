@@ -120,6 +120,7 @@ def slow_tus_client(stack: Stack, rec: Recorder, deadline: float, rng: random.Ra
             continue
         finally:
             conn.close()
+        started = time.monotonic()
         try:
             with socket.create_connection(("127.0.0.1", stack.port), timeout=60) as sock:
                 sock.sendall((f"PATCH {created['upload_url']} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -129,9 +130,9 @@ def slow_tus_client(stack: Stack, rec: Recorder, deadline: float, rng: random.Ra
                 for _ in range(TRICKLE_BYTES):
                     sock.sendall(b"x")
                     time.sleep(1.0)  # the load model: one byte a second
-            rec.add("slow_tus_patch", 0, 0.0)
-        except OSError as exc:
-            rec.error("slow_tus_patch", exc)
+            rec.add("slow_tus_patch_dropped", 0, 0.0)  # the client gave up first
+        except OSError:  # the server ended the body below WEB_BODY_MIN_RATE (the next send breaks)
+            rec.add("slow_tus_patch_cut", 0, time.monotonic() - started)
         conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=60)
         try:  # the client gives up (tus termination), or the open-upload caps would refuse the next ones
             conn.request("DELETE", created["upload_url"], headers={
@@ -248,7 +249,7 @@ def main() -> dict:
             roles["remote"] = stack.start_worker(concurrency=2, name="remote", queues=queue).pid
         source = f"http://127.0.0.1:{source_server.server_address[1]}/photo.png"
         print(f"soak: {args.users} users x {args.minutes:.0f} min + slow tus PATCHes and trickling URL imports; "
-              f"gunicorn gthread, worker x2{', remote worker x2 (queue ' + queue + ')' if queue else ''}; "
+              f"gunicorn (anclora.web_worker), worker x2{', remote worker x2 (queue ' + queue + ')' if queue else ''}; "
               f"memory sampled every {SAMPLE_SECONDS} s", flush=True)
         rec = KindRecorder()
         since = datetime.now(UTC).isoformat()
