@@ -10,7 +10,9 @@ it likes; a few such clients hold them all. Here one watchdog thread per worker 
   the connection;
 - body (of known length or chunked): after WEB_BODY_GRACE seconds, at least WEB_BODY_MIN_RATE bytes a
   second on average since the headers must have arrived (Kestrel's "minimum request body data rate");
-  once the whole body has arrived nothing is cut, whatever the application then does.
+  once the whole body has arrived nothing is cut, whatever the application then does;
+- the answer: a client that takes no byte of it for WEB_SEND_TIMEOUT seconds (a download read at a
+  trickle) is dropped (the socket's timeout, which bounds each ``sendall`` and ``sendfile`` wait).
 
 Past a deadline the watchdog shuts down the read side of the client's socket: the blocked read returns,
 gunicorn drops a request whose headers never came, and the application sees a short body (a tus PATCH
@@ -33,6 +35,7 @@ from gunicorn.workers.gthread import ThreadWorker
 HEADER_TIMEOUT = float(os.environ.get("WEB_HEADER_TIMEOUT", "20"))
 BODY_GRACE = float(os.environ.get("WEB_BODY_GRACE", "10"))
 BODY_MIN_RATE = float(os.environ.get("WEB_BODY_MIN_RATE", "1024"))
+SEND_TIMEOUT = float(os.environ.get("WEB_SEND_TIMEOUT", "60"))
 SCAN_SECONDS = 0.25
 
 
@@ -133,4 +136,7 @@ class DeadlineThreadWorker(ThreadWorker):
             self.watchdog.disarm(id(conn))
         else:
             self.watchdog.headers_in(id(conn), reader, unreader)
+        # A reader of the answer: each send (sendall, sendfile) fails once the client has taken no byte
+        # for SEND_TIMEOUT; gthread makes the socket blocking again before the next request.
+        conn.sock.settimeout(SEND_TIMEOUT)
         return super().handle_request(req, conn)

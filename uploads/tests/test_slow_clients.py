@@ -382,3 +382,69 @@ def test_a_body_at_a_sound_rate_is_not_cut(two_thread_server):
         sock.close()
     assert time.monotonic() - started > BODY_GRACE + 2  # it ran well past the grace
     assert status == 204 and headers["upload-offset"] == "4000", body
+
+
+def test_a_form_upload_below_the_minimum_rate_is_refused_not_a_500(two_thread_server):
+    base = two_thread_server
+    boundary = "slowform"
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="target_format"\r\n\r\njpg\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n").encode()
+    length = len(head) + 5000
+    request = (f"POST /api/conversion/convert HTTP/1.1\r\nHost: localhost\r\nContent-Length: {length}\r\n"
+               f"Content-Type: multipart/form-data; boundary={boundary}\r\n\r\n").encode() + head
+    slow = Trickler(base, request, b"\x89" * 5000)
+    slow.start()
+    slow.join(WAIT)
+    assert not slow.is_alive()
+    assert slow.elapsed < BODY_GRACE + 6, slow.elapsed
+    status = int(slow.answer.split(b" ", 2)[1]) if slow.answer else 0
+    assert 400 <= status < 500, slow.answer[:300]  # the short body is refused, never a 500
+
+
+SEND_TIMEOUT = 2
+
+
+@pytest.fixture
+def send_timeout_server(tmp_path, settings):
+    """2 threads, a 2 s send timeout, the test process's media folder (outputs made here are served)."""
+    proc, base = _start_gunicorn(tmp_path, threads=2, env_extra={
+        "WEB_SEND_TIMEOUT": str(SEND_TIMEOUT), "MEDIA_ROOT": str(settings.MEDIA_ROOT)})
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(WAIT)
+
+
+def test_downloads_read_at_a_trickle_do_not_hold_the_threads(send_timeout_server):
+    """Two clients ask for a 40 MB output and read nothing after the first bytes: the loopback buffers fill
+    and both threads wait in a send; past the send timeout the server drops them and serves another client
+    (without it, that client waits as long as the readers hold out)."""
+    from factories import AnonymousSessionFactory, ConversionFactory
+
+    base = send_timeout_server
+    session = AnonymousSessionFactory()
+    conversion = ConversionFactory(user=None, session=session, status="completed", size=40 * 1024 * 1024)
+    output = conversion.output
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    output.storage_name = default_storage.save(output.storage_name, ContentFile(os.urandom(40 * 1024 * 1024)))
+    output.save(update_fields=["storage_name"])
+    readers = []
+    for _ in range(2):
+        sock = socket.create_connection(_address(base), timeout=WAIT)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a reader that takes almost nothing
+        sock.sendall((f"GET /api/conversion/{conversion.pk}/download HTTP/1.1\r\nHost: localhost\r\n"
+                      f"X-Session-Id: {session.pk}\r\n\r\n").encode())
+        assert sock.recv(12).startswith(b"HTTP/1.1 200")  # the answer started: its thread is sending
+        readers.append(sock)
+    try:
+        started = time.monotonic()
+        status, _headers, _body = _request(base, "GET", "/api/conversion/supported-formats")
+        assert status == 200
+        assert time.monotonic() - started < SEND_TIMEOUT + 10
+    finally:
+        for sock in readers:
+            sock.close()
