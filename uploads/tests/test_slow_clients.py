@@ -328,17 +328,21 @@ class Trickler(threading.Thread):
             self.sock.close()
 
 
-def test_headers_trickling_on_every_thread_are_cut_and_others_are_served(two_thread_server):
-    base = two_thread_server
-    head = b"GET /api/health HTTP/1.1\r\nHost: localhost\r\n"
-    slow = [Trickler(base, head, b"X-Slow: " + b"a" * 400) for _ in range(2)]  # > 80 s at 5 bytes a second
+def _served_while_held(base, slow: list[Trickler]) -> None:
+    """Start the tricklers, wait until each holds its thread, then another client must be answered."""
     for trickler in slow:
         trickler.start()
     for trickler in slow:
         trickler.holding.wait(WAIT)
-    # Both threads are held by a request whose headers never end; this one waits for a thread.
     status, _headers, _body = _request(base, "GET", "/api/conversion/supported-formats")
     assert status == 200
+
+
+def test_headers_trickling_on_every_thread_are_cut_and_others_are_served(two_thread_server):
+    base = two_thread_server
+    head = b"GET /api/health HTTP/1.1\r\nHost: localhost\r\n"
+    slow = [Trickler(base, head, b"X-Slow: " + b"a" * 400) for _ in range(2)]  # > 80 s at 5 bytes a second
+    _served_while_held(base, slow)  # both threads held by a request whose headers never end
     for trickler in slow:
         trickler.join(WAIT)
         assert not trickler.is_alive()
@@ -350,12 +354,7 @@ def test_a_body_below_the_minimum_rate_is_cut_keeping_what_arrived(two_thread_se
     base = two_thread_server
     uploads = [_create(base, 1000) for _ in range(2)]
     slow = [Trickler(base, _patch_head(url, session, 0, length=1000), b"z" * 1000) for url, session in uploads]
-    for trickler in slow:
-        trickler.start()
-    for trickler in slow:
-        trickler.holding.wait(WAIT)
-    status, _headers, _body = _request(base, "GET", "/api/conversion/supported-formats")
-    assert status == 200
+    _served_while_held(base, slow)
     for (url, session), trickler in zip(uploads, slow, strict=True):
         trickler.join(WAIT)
         assert not trickler.is_alive()
