@@ -20,11 +20,13 @@ from collections.abc import Callable
 import stripe
 from django.conf import settings
 from django.core import checks
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from djstripe.exceptions import InvalidStripeAPIKey
 from djstripe.models import Account, APIKey, Charge, Customer, Event, PaymentIntent, Refund
 from djstripe.models.api import API_KEY_REGEX
+
+from anclora.core.locks import serialise
 
 from .models import ConversionTransaction
 
@@ -70,9 +72,7 @@ def _event_claim(event_id: str) -> bool:
     ``_create_from_stripe_object`` returns an existing row instead of inserting, so a delivery that
     looked before the first one committed and creates after it would apply the handlers again; on
     PostgreSQL a transaction-scoped advisory lock on the id makes the look and the insert one step."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"stripe-event:{event_id}"])
+    serialise(f"stripe-event:{event_id}")
     return not Event.objects.filter(id=event_id).exists()
 
 

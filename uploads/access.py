@@ -6,13 +6,13 @@ from __future__ import annotations
 import math
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Count, Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.owners import Owner
 from anclora.core.errors import ApplicationError
+from anclora.core.locks import serialise
 from conversions import services as conversion_services
 
 from .models import ResumableUpload
@@ -62,10 +62,8 @@ def upload_slot_take(*, owner: Owner, address_key: str, length: int, field: str 
     owner or address count one after the other and cannot all pass; SQLite runs every write
     transaction alone (IMMEDIATE)."""
     owner_key = f"user:{owner.user.pk}" if owner.user else f"session:{owner.session.pk}"
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for key in (owner_key, f"address:{address_key}"):
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"upload-slot:{key}"])
+    for key in (owner_key, f"address:{address_key}"):
+        serialise(f"upload-slot:{key}")
     now = timezone.now()
     open_uploads = ResumableUpload.objects.filter(expires_at__gt=now)
     checks = [(open_uploads.filter(owner.filter()), settings.UNFINISHED_UPLOADS_MAX,

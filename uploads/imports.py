@@ -26,7 +26,7 @@ from pathlib import Path
 from celery import current_app
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +34,7 @@ from accounts.abuse import UNKNOWN as UNKNOWN_ADDRESS
 from accounts.abuse import address_hash
 from accounts.owners import Owner
 from anclora.core.errors import ApplicationError
+from anclora.core.locks import serialise
 from conversions import services as conversion_services
 from conversions.authorization import PlannedConversion, get_authorizer
 from conversions.catalog import conversion_type
@@ -102,22 +103,14 @@ def url_imports_in_flight(*, owner: Owner | None = None, address_key: str | None
     return rows.count()
 
 
-def _serialise(key: str) -> None:
-    """Until the end of the transaction, one request at a time per key (PostgreSQL advisory lock; SQLite
-    opens write transactions IMMEDIATE, so they already run one at a time)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
-
-
 def _in_flight_check(*, owner: Owner, address_key: str | None) -> None:
     """429 (with Retry-After) when the owner, or the client address, already has its cap of imports
     downloading. Runs in the transaction that inserts the job, under a lock per owner and per address
     (always taken in that order), so parallel requests cannot all pass."""
     owner_key = f"user:{owner.user.pk}" if owner.user else f"session:{owner.session.pk}"
-    _serialise(f"url-import:{owner_key}")
+    serialise(f"url-import:{owner_key}")
     if address_key:
-        _serialise(f"url-import:address:{address_key}")
+        serialise(f"url-import:address:{address_key}")
     limit, per_address = settings.URL_IMPORTS_IN_FLIGHT_MAX, settings.URL_IMPORTS_IN_FLIGHT_PER_ADDRESS_MAX
     over = url_imports_in_flight(owner=owner) >= limit
     if not over and address_key:

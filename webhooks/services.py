@@ -11,7 +11,7 @@ from datetime import timedelta
 from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.owners import Owner
 from anclora.core.errors import ApplicationError
+from anclora.core.locks import serialise
 from conversions import selectors as conversion_selectors
 from conversions.webhooks import webhook_url_allowed
 
@@ -197,14 +198,6 @@ def _enqueue(delivery_id, countdown: float = 0) -> None:
         args=[str(delivery_id)], countdown=countdown)
 
 
-def _serialise(key: str) -> None:
-    """One claim at a time per key until the end of the transaction (a PostgreSQL advisory lock; SQLite
-    opens write transactions IMMEDIATE, so they already run one at a time)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
-
-
 @transaction.atomic
 def _claim(delivery_id, now) -> str:
     """Take one due attempt: an UPDATE that only one worker can win (a duplicate task does nothing).
@@ -219,7 +212,7 @@ def _claim(delivery_id, now) -> str:
         mine, key = Q(user_id=owner["user_id"]), f"user:{owner['user_id']}"
     else:
         mine, key = Q(session_id=owner["session_id"], user__isnull=True), f"session:{owner['session_id']}"
-    _serialise(f"webhook-deliveries:{key}")  # the count and the claim below are one step per owner
+    serialise(f"webhook-deliveries:{key}")  # the count and the claim below are one step per owner
     in_flight = WebhookDelivery.objects.filter(mine, status=WebhookDelivery.Status.PENDING,
                                                leased_until__gt=now).count()
     if in_flight >= settings.WEBHOOK_DELIVERIES_IN_FLIGHT_MAX:
